@@ -1,0 +1,216 @@
+//! Configuration (DESIGN §12): `Rocket.toml` profiles and `ROCKET_*` variables for everything, plus
+//! `NANBYO_DATA_DIR` for the data folder. The server and the console read the same figment.
+//!
+//! Secrets never live in the database: they come from the environment, from files the configuration
+//! names, or are generated on first start into `keys/` in the data folder (mode 0600).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, Profile};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::credentials::SecretKey;
+use crate::domain::lockout::{LockoutPolicy, ThrottlePolicy};
+use crate::domain::password::PasswordPolicy;
+use crate::domain::session::SessionPolicy;
+use crate::store::Store;
+
+/// The product's own settings, read from the same figment as Rocket's.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The data folder (`NANBYO_DATA_DIR`, default `./data`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `nanbyo.db` in the data folder.
+    pub database_url: Option<String>,
+    pub lockout_threshold: u32,
+    /// Minutes until a lock releases itself; 0 = only by hand.
+    pub lockout_release_minutes: i64,
+    pub throttle_max_failures: u32,
+    pub throttle_window_minutes: i64,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Days a temporary password stays usable.
+    pub temp_password_days: i64,
+    pub password_min_length: usize,
+    /// argon2 computations allowed at once (each takes 19 MiB for ~20 ms).
+    pub max_concurrent_hashes: usize,
+    /// The login URL printed on notices.
+    pub login_url: String,
+    /// The server sits behind a TLS-terminating proxy: cookies are `Secure`, and listening on a
+    /// non-loopback address without Rocket's own TLS is allowed.
+    pub behind_tls_proxy: bool,
+    pub temp_password_key_file: Option<PathBuf>,
+    pub audit_key_file: Option<PathBuf>,
+    pub csrf_key_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            lockout_threshold: 5,
+            lockout_release_minutes: 30,
+            throttle_max_failures: 20,
+            throttle_window_minutes: 10,
+            session_idle_minutes: 30,
+            session_absolute_hours: 8,
+            temp_password_days: 14,
+            password_min_length: 13,
+            max_concurrent_hashes: 4,
+            login_url: "http://127.0.0.1:8000/login".to_string(),
+            behind_tls_proxy: false,
+            temp_password_key_file: None,
+            audit_key_file: None,
+            csrf_key_file: None,
+        }
+    }
+}
+
+impl Settings {
+    pub fn lockout(&self) -> LockoutPolicy {
+        LockoutPolicy { threshold: self.lockout_threshold.max(1), auto_release_secs: self.lockout_release_minutes * 60 }
+    }
+
+    pub fn throttle(&self) -> ThrottlePolicy {
+        ThrottlePolicy {
+            max_failures: self.throttle_max_failures.max(1),
+            window_secs: self.throttle_window_minutes * 60,
+            block_secs: self.throttle_window_minutes * 60,
+        }
+    }
+
+    pub fn session(&self) -> SessionPolicy {
+        SessionPolicy { idle_secs: self.session_idle_minutes * 60, absolute_secs: self.session_absolute_hours * 3600 }
+    }
+
+    pub fn password(&self) -> PasswordPolicy {
+        PasswordPolicy { min_length: self.password_min_length, ..PasswordPolicy::default() }
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| Store::default_url(&self.data_dir))
+    }
+}
+
+/// Rocket's figment with this product's defaults underneath: proxy headers are not trusted unless
+/// configured (`ip_header` off), and the data folder comes from `NANBYO_DATA_DIR`.
+pub fn figment() -> Figment {
+    let figment = Figment::from(rocket::Config::default())
+        .merge(Serialized::defaults(Settings::default()))
+        .merge(Serialized::default("ip_header", false))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global());
+    let figment = match std::env::var_os("NANBYO_DATA_DIR") {
+        Some(dir) => figment.merge(Serialized::global("data_dir", PathBuf::from(dir))),
+        None => figment,
+    };
+    figment.select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
+}
+
+/// The secrets, each from the environment, a configured file, or `keys/` in the data folder.
+#[derive(Clone)]
+pub struct Keys {
+    /// HMAC key for temporary passwords (losing it only voids printed notices).
+    pub temp_password: SecretKey,
+    /// HMAC key for the audit chain (losing it makes the chain unverifiable).
+    pub audit: SecretKey,
+    /// HMAC key for CSRF tokens.
+    pub csrf: SecretKey,
+    /// Rocket's `secret_key` (base64), used for its private cookies.
+    pub rocket_secret: String,
+}
+
+impl Keys {
+    pub fn load(settings: &Settings) -> std::io::Result<Keys> {
+        let dir = settings.data_dir.join("keys");
+        Ok(Keys {
+            temp_password: key("NANBYO_TEMP_PASSWORD_KEY", settings.temp_password_key_file.as_deref(), &dir, "temp_password.key")?,
+            audit: key("NANBYO_AUDIT_KEY", settings.audit_key_file.as_deref(), &dir, "audit.key")?,
+            csrf: key("NANBYO_CSRF_KEY", settings.csrf_key_file.as_deref(), &dir, "csrf.key")?,
+            rocket_secret: match std::env::var("ROCKET_SECRET_KEY") {
+                Ok(v) if !v.is_empty() => v,
+                _ => STANDARD.encode(key("", None, &dir, "rocket_secret.key")?.as_bytes()),
+            },
+        })
+    }
+}
+
+/// A key is 32+ random bytes, written and read as base64.
+fn key(env: &str, file: Option<&Path>, dir: &Path, name: &str) -> std::io::Result<SecretKey> {
+    let decode = |text: &str, from: &str| {
+        STANDARD
+            .decode(text.trim())
+            .ok()
+            .filter(|b| b.len() >= 32)
+            .map(SecretKey::new)
+            .ok_or_else(|| std::io::Error::other(format!("{from}: expected at least 32 bytes of base64")))
+    };
+    if !env.is_empty() {
+        if let Ok(v) = std::env::var(env) {
+            return decode(&v, env);
+        }
+    }
+    if let Some(path) = file {
+        return decode(&fs::read_to_string(path)?, &path.display().to_string());
+    }
+    let path = dir.join(name);
+    match fs::read_to_string(&path) {
+        Ok(text) => decode(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let k = SecretKey::generate();
+            write_private(dir, &path, &STANDARD.encode(k.as_bytes()))?;
+            Ok(k)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates the keys folder (0700) and the file (0600) without ever making it readable by others.
+fn write_private(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        fs::create_dir_all(dir)?;
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_generated_once_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+        let a = Keys::load(&settings).unwrap();
+        let b = Keys::load(&settings).unwrap();
+        assert_eq!(a.audit.as_bytes(), b.audit.as_bytes());
+        assert_eq!(a.rocket_secret, b.rocket_secret);
+        assert_ne!(a.audit.as_bytes(), a.temp_password.as_bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join("keys/audit.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dmode = fs::metadata(dir.path().join("keys")).unwrap().permissions().mode();
+            assert_eq!(dmode & 0o777, 0o700);
+        }
+    }
+}

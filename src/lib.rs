@@ -1,0 +1,11 @@
+//! nanbyo-accounts: the account authority of a hospital's on-premises 難病・小慢DB installation.
+//!
+//! Layers, from the ground up: [`domain`] (rules, no I/O) → [`store`] (all SQL) → [`service`] (the
+//! operations, shared by the web and the console) → [`web`] (one module per screen) → [`cli`] (startup).
+
+pub mod domain;
+pub mod store;
+pub mod config;
+pub mod service;
+pub mod web;
+pub mod cli;

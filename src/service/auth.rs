@@ -1,0 +1,238 @@
+//! Login, sessions, logout and the password change (DESIGN §6).
+
+use crate::domain::audit::{Action, Outcome};
+use crate::domain::credentials::{self, equal_secret};
+use crate::domain::lockout::Lockout;
+use crate::domain::password::PasswordProblem;
+use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
+use crate::store::sessions::{self, SessionRecord};
+use crate::store::users::{self, UserRecord};
+
+use super::{App, Result};
+
+/// A request's logged-in person.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session: SessionRecord,
+    pub user: UserRecord,
+}
+
+impl Authenticated {
+    /// Logged in with a temporary password: only the password change is open.
+    pub fn is_temporary(&self) -> bool {
+        self.session.temporary
+    }
+}
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// `token` goes into the cookie; only its hash is stored.
+    Success { token: String, user: Box<UserRecord>, temporary: bool },
+    /// The one answer for unknown IDs, wrong passwords, locked, deleted, expired and pending accounts.
+    Failed,
+    /// Too many failures from this client address.
+    Throttled,
+}
+
+/// Why a password change was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChangeRefused {
+    CurrentWrong,
+    Policy(Vec<PasswordProblem>),
+}
+
+impl App {
+    fn throttle_blocked(&self, addr: Option<&str>) -> bool {
+        let now = self.now();
+        addr.is_some_and(|a| {
+            self.throttle.lock().expect("throttle lock").get(a).is_some_and(|t| t.is_blocked(now))
+        })
+    }
+
+    fn throttle_failure(&self, addr: Option<&str>) {
+        let Some(a) = addr else { return };
+        let now = self.now();
+        let policy = self.settings.throttle();
+        let mut table = self.throttle.lock().expect("throttle lock");
+        table.retain(|_, t| !t.is_stale(&policy, now));
+        let t = table.get(a).copied().unwrap_or_default().after_failure(&policy, now);
+        table.insert(a.to_string(), t);
+    }
+
+    /// Checks a login. Every path that fails runs exactly one argon2 verification, so the time taken
+    /// does not tell unknown IDs, pending accounts and wrong passwords apart.
+    pub async fn login(&self, login_id: &str, password: &str, addr: Option<String>) -> Result<LoginOutcome> {
+        let addr_ref = addr.as_deref();
+        if self.throttle_blocked(addr_ref) {
+            let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Denied)
+                .addr(addr.clone())
+                .details("この端末からのログイン失敗が続いたため一時的に制限中");
+            audit::record(&self.store, &self.keys.audit, &entry, self.now()).await?;
+            return Ok(LoginOutcome::Throttled);
+        }
+        let user = match credentials::normalise_login_id(login_id) {
+            Some(id) => users::by_login_id(self.store.pool(), &id).await?,
+            None => None,
+        };
+        let now = self.now();
+        let policy = self.settings.lockout();
+        let Some(user) = user else {
+            self.verify_password(password, None).await;
+            self.throttle_failure(addr_ref);
+            // The typed ID is not recorded: people sometimes type their password into it.
+            let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Failure)
+                .addr(addr.clone())
+                .details("存在しないログインID");
+            audit::record(&self.store, &self.keys.audit, &entry, now).await?;
+            return Ok(LoginOutcome::Failed);
+        };
+        let facts = user.facts();
+        if !facts.may_log_in(&policy, now) {
+            self.verify_password(password, None).await;
+            self.throttle_failure(addr_ref);
+            let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Failure)
+                .target(AuditTarget::user(&user))
+                .addr(addr.clone())
+                .details(format!("ログインできない状態（{}）", facts.state(&policy, now).label()));
+            audit::record(&self.store, &self.keys.audit, &entry, now).await?;
+            return Ok(LoginOutcome::Failed);
+        }
+        let (ok, temporary) = match &user.password_hash {
+            Some(phc) => (self.verify_password(password, Some(phc)).await, false),
+            None => {
+                let mac = credentials::temp_password_mac(&self.keys.temp_password, user.id, password);
+                let ok = user.temp_password_mac.as_deref().is_some_and(|stored| equal_secret(stored, &mac));
+                self.verify_password(password, None).await;
+                (ok, true)
+            }
+        };
+        let mut tx = self.store.begin_write().await?;
+        if ok {
+            users::save_lockout(&mut *tx, user.id, Lockout::cleared()).await?;
+            let token = credentials::generate_session_token();
+            sessions::create(&mut *tx, &credentials::session_token_hash(&token), user.id, temporary, now, addr_ref)
+                .await?;
+            let entry = AuditEntry::new(AuditActor::user(&user), Action::LoginSuccess, Outcome::Success)
+                .target(AuditTarget::user(&user))
+                .addr(addr.clone())
+                .details(if temporary { "初期パスワードでログイン" } else { "" });
+            audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+            tx.commit().await?;
+            return Ok(LoginOutcome::Success { token, user: Box::new(user), temporary });
+        }
+        let (next, just_locked) = user.lockout().after_failure(&policy, now);
+        users::save_lockout(&mut *tx, user.id, next).await?;
+        let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Failure)
+            .target(AuditTarget::user(&user))
+            .addr(addr.clone())
+            .details(format!("パスワード誤り（連続{}回目）", next.failures));
+        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        if just_locked {
+            let entry = AuditEntry::new(AuditActor::Anonymous, Action::AccountLocked, Outcome::Success)
+                .target(AuditTarget::user(&user))
+                .addr(addr.clone())
+                .details(format!("{}回連続の失敗によりロック", next.failures));
+            audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        }
+        tx.commit().await?;
+        self.throttle_failure(addr_ref);
+        Ok(LoginOutcome::Failed)
+    }
+
+    /// The session behind a cookie's token, if it is still good. Expired sessions, and sessions of
+    /// deleted or expired accounts, are removed on sight.
+    pub async fn session(&self, token: &str) -> Result<Option<Authenticated>> {
+        let pool = self.store.pool();
+        let Some(session) = sessions::by_token_hash(pool, &credentials::session_token_hash(token)).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if self.settings.session().is_expired(session.created_at, session.last_seen_at, now) {
+            sessions::delete(pool, session.id).await?;
+            return Ok(None);
+        }
+        let Some(user) = users::by_id(pool, session.user_id).await? else {
+            return Ok(None);
+        };
+        if !user.facts().is_active(now) {
+            sessions::delete_for_user(pool, user.id).await?;
+            return Ok(None);
+        }
+        // Refreshing on every request would write on every page view; a few seconds' slack is enough.
+        let mut session = session;
+        if now - session.last_seen_at >= 10 {
+            sessions::touch(pool, session.id, now).await?;
+            session.last_seen_at = now;
+        }
+        Ok(Some(Authenticated { session, user }))
+    }
+
+    pub async fn logout(&self, auth: &Authenticated, addr: Option<String>) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        sessions::delete(&mut *tx, auth.session.id).await?;
+        let entry = AuditEntry::new(AuditActor::user(&auth.user), Action::Logout, Outcome::Success)
+            .target(AuditTarget::user(&auth.user))
+            .addr(addr);
+        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, self.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the person's own password. Every session of the account ends and a new one is opened
+    /// for this browser; its token is returned.
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: &str,
+        new: &str,
+        confirm: &str,
+        addr: Option<String>,
+    ) -> Result<Result<String, ChangeRefused>> {
+        let user = &auth.user;
+        let current_ok = match &user.password_hash {
+            Some(phc) => self.verify_password(current, Some(phc)).await,
+            None => {
+                let mac = credentials::temp_password_mac(&self.keys.temp_password, user.id, current);
+                let now = self.now();
+                user.facts().has_valid_temp_password(now)
+                    && user.temp_password_mac.as_deref().is_some_and(|stored| equal_secret(stored, &mac))
+            }
+        };
+        if !current_ok {
+            let entry = AuditEntry::new(AuditActor::user(user), Action::PasswordChange, Outcome::Failure)
+                .target(AuditTarget::user(user))
+                .addr(addr)
+                .details("現在のパスワード誤り");
+            audit::record(&self.store, &self.keys.audit, &entry, self.now()).await?;
+            return Ok(Err(ChangeRefused::CurrentWrong));
+        }
+        let mut problems = match self.settings.password().check(new, &user.login_id, &user.name_parts()) {
+            Ok(()) => Vec::new(),
+            Err(p) => p,
+        };
+        if new == current {
+            problems.push(PasswordProblem::Unchanged);
+        }
+        if new != confirm {
+            problems.push(PasswordProblem::ConfirmationMismatch);
+        }
+        if !problems.is_empty() {
+            return Ok(Err(ChangeRefused::Policy(problems)));
+        }
+        let phc = self.hash_password(new.to_string()).await;
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        users::set_chosen_password(&mut tx, user.id, &phc, now).await?;
+        sessions::delete_for_user(&mut *tx, user.id).await?;
+        let token = credentials::generate_session_token();
+        sessions::create(&mut *tx, &credentials::session_token_hash(&token), user.id, false, now, addr.as_deref())
+            .await?;
+        let entry = AuditEntry::new(AuditActor::user(user), Action::PasswordChange, Outcome::Success)
+            .target(AuditTarget::user(user))
+            .addr(addr)
+            .details(if auth.is_temporary() { "初期パスワードから変更" } else { "" });
+        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        tx.commit().await?;
+        Ok(Ok(token))
+    }
+}

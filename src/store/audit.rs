@@ -1,0 +1,247 @@
+//! The audit log: appended inside the caller's write transaction, chained by HMAC (DESIGN §11).
+
+use futures_util::TryStreamExt;
+use sqlx::any::AnyRow;
+use sqlx::{AnyExecutor, Row};
+
+use crate::domain::audit::{Action, ChainedContent, Outcome, GENESIS_MAC};
+use crate::domain::credentials::{equal_secret, SecretKey};
+use crate::domain::Db;
+
+use super::users::UserRecord;
+use super::{Result, Store, Tx};
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditActor {
+    User { id: i64, label: String },
+    /// The system administrator at the server's console.
+    Console,
+    /// Nobody identified (a failed login with an unknown ID).
+    Anonymous,
+}
+
+impl AuditActor {
+    pub fn user(u: &UserRecord) -> AuditActor {
+        AuditActor::User { id: u.id, label: format!("{} {}", u.login_id, u.full_name()) }
+    }
+}
+
+/// Whose account it was about; the institution, municipality and DB decide who may read the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditTarget {
+    pub user_id: Option<i64>,
+    pub label: String,
+    pub institution_id: Option<i64>,
+    pub municipality_id: Option<i64>,
+    pub db: Option<Db>,
+    pub user_type: Option<String>,
+}
+
+impl AuditTarget {
+    pub fn user(u: &UserRecord) -> AuditTarget {
+        AuditTarget {
+            user_id: Some(u.id),
+            label: format!("{} {}", u.login_id, u.full_name()),
+            institution_id: u.institution_id,
+            municipality_id: Some(u.municipality_id),
+            db: u.db,
+            user_type: Some(u.user_type.as_str().to_string()),
+        }
+    }
+}
+
+/// One entry to append. `details` never holds a password, token or cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub actor: AuditActor,
+    pub action: Action,
+    pub target: Option<AuditTarget>,
+    pub outcome: Outcome,
+    pub client_addr: Option<String>,
+    pub details: String,
+}
+
+impl AuditEntry {
+    pub fn new(actor: AuditActor, action: Action, outcome: Outcome) -> AuditEntry {
+        AuditEntry { actor, action, target: None, outcome, client_addr: None, details: String::new() }
+    }
+
+    pub fn target(mut self, target: AuditTarget) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    pub fn addr(mut self, addr: Option<String>) -> Self {
+        self.client_addr = addr;
+        self
+    }
+
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.details = details.into();
+        self
+    }
+}
+
+/// Appends `entry` to the chain inside `tx` (which must be a write transaction from
+/// [`Store::begin_write`]).
+pub async fn append(store: &Store, tx: &mut Tx, key: &SecretKey, entry: &AuditEntry, now: i64) -> Result<()> {
+    store.dialect().lock_audit_chain(tx).await?;
+    let last = sqlx::query("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (prev_seq, prev_mac) = match last {
+        Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("mac")?),
+        None => (0, GENESIS_MAC.to_string()),
+    };
+    let (actor_user_id, actor_label) = match &entry.actor {
+        AuditActor::User { id, label } => (Some(*id), label.clone()),
+        AuditActor::Console => (None, "console".to_string()),
+        AuditActor::Anonymous => (None, "-".to_string()),
+    };
+    let t = entry.target.clone().unwrap_or_default();
+    let content = ChainedContent {
+        seq: prev_seq + 1,
+        at: now,
+        actor_user_id,
+        actor_label,
+        action: entry.action.as_str().to_string(),
+        target_user_id: t.user_id,
+        target_label: entry.target.as_ref().map(|t| t.label.clone()),
+        institution_id: t.institution_id,
+        municipality_id: t.municipality_id,
+        db: t.db.map(|d| d.as_str().to_string()),
+        target_type: t.user_type,
+        result: entry.outcome.as_str().to_string(),
+        client_addr: entry.client_addr.clone(),
+        details: entry.details.clone(),
+    };
+    let mac = content.mac(key, &prev_mac);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_user_id, actor_label, action, target_user_id, target_label, \
+         institution_id, municipality_id, db, target_type, result, client_addr, details, prev_mac, mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(content.seq)
+    .bind(content.at)
+    .bind(content.actor_user_id)
+    .bind(content.actor_label)
+    .bind(content.action)
+    .bind(content.target_user_id)
+    .bind(content.target_label)
+    .bind(content.institution_id)
+    .bind(content.municipality_id)
+    .bind(content.db)
+    .bind(content.target_type)
+    .bind(content.result)
+    .bind(content.client_addr)
+    .bind(content.details)
+    .bind(prev_mac)
+    .bind(mac)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Appends one entry in a transaction of its own (for events that change nothing else).
+pub async fn record(store: &Store, key: &SecretKey, entry: &AuditEntry, now: i64) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    append(store, &mut tx, key, entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A stored entry as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub id: i64,
+    pub content: ChainedContent,
+    pub prev_mac: String,
+    pub mac: String,
+}
+
+impl StoredEntry {
+    fn from_row(r: &AnyRow) -> sqlx::Result<StoredEntry> {
+        Ok(StoredEntry {
+            id: r.try_get("id")?,
+            content: ChainedContent {
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                actor_user_id: r.try_get("actor_user_id")?,
+                actor_label: r.try_get("actor_label")?,
+                action: r.try_get("action")?,
+                target_user_id: r.try_get("target_user_id")?,
+                target_label: r.try_get("target_label")?,
+                institution_id: r.try_get("institution_id")?,
+                municipality_id: r.try_get("municipality_id")?,
+                db: r.try_get("db")?,
+                target_type: r.try_get("target_type")?,
+                result: r.try_get("result")?,
+                client_addr: r.try_get("client_addr")?,
+                details: r.try_get("details")?,
+            },
+            prev_mac: r.try_get("prev_mac")?,
+            mac: r.try_get("mac")?,
+        })
+    }
+}
+
+/// Why the chain does not verify, naming the first entry at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The sequence number where the chain breaks.
+    pub seq: i64,
+    pub reason: &'static str,
+}
+
+/// Walks the whole chain in order. Ok(number of entries) or the first break.
+pub async fn verify(store: &Store, key: &SecretKey) -> Result<Result<u64, ChainBreak>> {
+    let mut rows = sqlx::query(
+        "SELECT id, seq, at, actor_user_id, actor_label, action, target_user_id, target_label, institution_id, \
+         municipality_id, db, target_type, result, client_addr, details, prev_mac, mac FROM audit_log ORDER BY seq",
+    )
+    .fetch(store.pool());
+    let mut expected_seq = 1;
+    let mut prev_mac = GENESIS_MAC.to_string();
+    let mut count = 0;
+    while let Some(row) = rows.try_next().await? {
+        let e = StoredEntry::from_row(&row)?;
+        if e.content.seq != expected_seq {
+            return Ok(Err(ChainBreak { seq: expected_seq, reason: "entry missing (sequence gap)" }));
+        }
+        if !equal_secret(&e.prev_mac, &prev_mac) {
+            return Ok(Err(ChainBreak { seq: e.content.seq, reason: "previous MAC does not match" }));
+        }
+        if !equal_secret(&e.mac, &e.content.mac(key, &prev_mac)) {
+            return Ok(Err(ChainBreak { seq: e.content.seq, reason: "entry content does not match its MAC" }));
+        }
+        prev_mac = e.mac;
+        expected_seq += 1;
+        count += 1;
+    }
+    Ok(Ok(count))
+}
+
+/// The newest entries about one account (for tests and the account's history).
+pub async fn for_target<'e>(db: impl AnyExecutor<'e>, user_id: i64) -> Result<Vec<StoredEntry>> {
+    let rows = sqlx::query(
+        "SELECT id, seq, at, actor_user_id, actor_label, action, target_user_id, target_label, institution_id, \
+         municipality_id, db, target_type, result, client_addr, details, prev_mac, mac FROM audit_log \
+         WHERE target_user_id = $1 ORDER BY seq",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.iter().map(StoredEntry::from_row).collect::<sqlx::Result<_>>()?)
+}
+
+/// Every entry in order (for the console and tests).
+pub async fn all<'e>(db: impl AnyExecutor<'e>) -> Result<Vec<StoredEntry>> {
+    let rows = sqlx::query(
+        "SELECT id, seq, at, actor_user_id, actor_label, action, target_user_id, target_label, institution_id, \
+         municipality_id, db, target_type, result, client_addr, details, prev_mac, mac FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.iter().map(StoredEntry::from_row).collect::<sqlx::Result<_>>()?)
+}

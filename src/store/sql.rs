@@ -1,0 +1,89 @@
+//! A small builder for dynamic queries with bound parameters.
+//!
+//! sqlx's `QueryBuilder<Any>` writes `?` placeholders, which PostgreSQL rejects; this one writes `$n`,
+//! which both SQLite and PostgreSQL accept. Values are always bound, never spliced into the text.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Debug, Default)]
+pub struct SqlBuilder {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl SqlBuilder {
+    pub fn new(sql: &'static str) -> Self {
+        SqlBuilder { sql: sql.to_string(), params: Vec::new() }
+    }
+
+    /// Appends trusted SQL text (only ever literals written in this crate).
+    pub fn push(&mut self, sql: &'static str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: Param) -> &mut Self {
+        self.params.push(value);
+        self.sql.push_str(&format!("${}", self.params.len()));
+        self
+    }
+
+    pub fn bind_int(&mut self, v: i64) -> &mut Self {
+        self.bind(Param::Int(v))
+    }
+
+    pub fn bind_text(&mut self, v: impl Into<String>) -> &mut Self {
+        self.bind(Param::Text(v.into()))
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    pub fn build(self) -> Query<'static, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.sql));
+        for p in self.params {
+            q = match p {
+                Param::Int(v) => q.bind(v),
+                Param::Text(v) => q.bind(v),
+            };
+        }
+        q
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_contains(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders_and_escaped_patterns() {
+        let mut b = SqlBuilder::new("SELECT id FROM users WHERE 1 = 1");
+        b.push(" AND db = ").bind_text("nanbyo").push(" AND id > ").bind_int(3);
+        assert_eq!(b.sql(), "SELECT id FROM users WHERE 1 = 1 AND db = $1 AND id > $2");
+        assert_eq!(like_contains("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

@@ -1,0 +1,336 @@
+//! Accounts: the rows, their credentials and lockout facts. State changes on someone else's account
+//! take a [`Permit`], which only the role rules (or the console) hand out.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyExecutor, Row};
+use time::Date;
+
+use crate::domain::account::Profile;
+use crate::domain::lockout::Lockout;
+use crate::domain::roles::{InstitutionRef, Permit, Scope, Target};
+use crate::domain::time::{iso_date, jst_date};
+use crate::domain::{credentials, AccountFacts, Actor, Db, UserType};
+
+use super::{Result, StoreError, Tx};
+
+/// One account as stored, with its institution and municipality names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub login_id: String,
+    pub user_type: UserType,
+    pub db: Option<Db>,
+    pub institution_id: Option<i64>,
+    pub institution_code: Option<String>,
+    pub institution_name: Option<String>,
+    /// The 自治体担当者's own municipality, or the institution's.
+    pub municipality_id: i64,
+    pub municipality_name: String,
+    pub department: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_kana: String,
+    pub given_kana: String,
+    pub medical_reg_no: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub remarks: Option<String>,
+    pub expires_on: Option<Date>,
+    pub password_hash: Option<String>,
+    pub temp_password_mac: Option<String>,
+    pub temp_password_expires_at: Option<i64>,
+    pub failed_logins: i64,
+    pub locked_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The SELECT every account read uses, with a tail (a literal, because sqlx takes only static SQL).
+macro_rules! user_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT u.id, u.login_id, u.user_type, u.db, u.institution_id, i.code AS institution_code, ",
+            "i.name AS institution_name, m.id AS scope_municipality_id, m.name AS municipality_name, ",
+            "u.department, u.family_name, u.given_name, u.family_kana, u.given_kana, u.medical_reg_no, ",
+            "u.email, u.phone, u.remarks, u.expires_on, u.password_hash, u.temp_password_mac, ",
+            "u.temp_password_expires_at, u.failed_logins, u.locked_at, u.deleted_at, u.created_at, u.updated_at ",
+            "FROM users u LEFT JOIN institutions i ON i.id = u.institution_id ",
+            "JOIN municipalities m ON m.id = COALESCE(u.municipality_id, i.municipality_id) ",
+            $tail
+        )
+    };
+}
+
+impl UserRecord {
+    pub(super) fn from_row(row: &AnyRow) -> Result<UserRecord> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("users.{what}"));
+        let user_type: String = row.try_get("user_type")?;
+        let db: Option<String> = row.try_get("db")?;
+        let expires_on: Option<String> = row.try_get("expires_on")?;
+        Ok(UserRecord {
+            id: row.try_get("id")?,
+            login_id: row.try_get("login_id")?,
+            user_type: UserType::parse(&user_type).ok_or_else(|| corrupt("user_type"))?,
+            db: db.map(|d| Db::parse(&d).ok_or_else(|| corrupt("db"))).transpose()?,
+            institution_id: row.try_get("institution_id")?,
+            institution_code: row.try_get("institution_code")?,
+            institution_name: row.try_get("institution_name")?,
+            municipality_id: row.try_get("scope_municipality_id")?,
+            municipality_name: row.try_get("municipality_name")?,
+            department: row.try_get("department")?,
+            family_name: row.try_get("family_name")?,
+            given_name: row.try_get("given_name")?,
+            family_kana: row.try_get("family_kana")?,
+            given_kana: row.try_get("given_kana")?,
+            medical_reg_no: row.try_get("medical_reg_no")?,
+            email: row.try_get("email")?,
+            phone: row.try_get("phone")?,
+            remarks: row.try_get("remarks")?,
+            expires_on: expires_on
+                .map(|d| Date::parse(&d, time::macros::format_description!("[year]-[month]-[day]")))
+                .transpose()
+                .map_err(|_| corrupt("expires_on"))?,
+            password_hash: row.try_get("password_hash")?,
+            temp_password_mac: row.try_get("temp_password_mac")?,
+            temp_password_expires_at: row.try_get("temp_password_expires_at")?,
+            failed_logins: row.try_get("failed_logins")?,
+            locked_at: row.try_get("locked_at")?,
+            deleted_at: row.try_get("deleted_at")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{}\u{3000}{}", self.family_name, self.given_name)
+    }
+
+    pub fn full_kana(&self) -> String {
+        format!("{}\u{3000}{}", self.family_kana, self.given_kana)
+    }
+
+    pub fn lockout(&self) -> Lockout {
+        Lockout { failures: u32::try_from(self.failed_logins).unwrap_or(u32::MAX), locked_at: self.locked_at }
+    }
+
+    pub fn facts(&self) -> AccountFacts {
+        AccountFacts {
+            deleted_at: self.deleted_at,
+            expires_on: self.expires_on,
+            lockout: self.lockout(),
+            has_chosen_password: self.password_hash.is_some(),
+            temp_password_expires_at: self.temp_password_mac.as_ref().and(self.temp_password_expires_at),
+        }
+    }
+
+    /// The account as the role rules see it when it acts.
+    pub fn actor(&self) -> Actor {
+        let scope = match (self.institution_id, self.db) {
+            (Some(id), Some(db)) => Scope::Institution {
+                institution: InstitutionRef { id, municipality_id: self.municipality_id },
+                db,
+            },
+            _ => Scope::Municipality { municipality_id: self.municipality_id },
+        };
+        Actor { user_id: self.id, user_type: self.user_type, scope }
+    }
+
+    /// The account as the role rules see it when it is managed; None for a 自治体担当者 (nobody
+    /// manages those through the rules, only the console).
+    pub fn target(&self) -> Option<Target> {
+        Some(Target {
+            user_id: Some(self.id),
+            user_type: self.user_type,
+            db: self.db?,
+            institution: InstitutionRef { id: self.institution_id?, municipality_id: self.municipality_id },
+        })
+    }
+
+    /// The 氏名 parts a chosen password must not contain.
+    pub fn name_parts(&self) -> [&str; 4] {
+        [&self.family_name, &self.given_name, &self.family_kana, &self.given_kana]
+    }
+}
+
+/// Where a new account belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    Institution { institution_id: i64, db: Db },
+    Municipality { municipality_id: i64 },
+}
+
+pub async fn by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<Option<UserRecord>> {
+    let row = sqlx::query(user_select!("WHERE u.id = $1")).bind(id).fetch_optional(db).await?;
+    row.as_ref().map(UserRecord::from_row).transpose()
+}
+
+pub async fn by_login_id<'e>(db: impl AnyExecutor<'e>, login_id: &str) -> Result<Option<UserRecord>> {
+    let row = sqlx::query(user_select!("WHERE u.login_id = $1"))
+        .bind(login_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(UserRecord::from_row).transpose()
+}
+
+/// Creates an account with no usable password (通知書未発行) and a fresh login ID; returns (id,
+/// login ID). Login IDs are never reused: deleted accounts keep theirs.
+pub async fn create(
+    tx: &mut Tx,
+    home: Home,
+    user_type: UserType,
+    profile: &Profile,
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<(i64, String)> {
+    let login_id = loop {
+        let candidate = credentials::generate_login_id();
+        let taken = sqlx::query("SELECT 1 FROM users WHERE login_id = $1")
+            .bind(candidate.clone())
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if !taken {
+            break candidate;
+        }
+    };
+    let (db, institution_id, municipality_id) = match home {
+        Home::Institution { institution_id, db } => (Some(db.as_str()), Some(institution_id), None),
+        Home::Municipality { municipality_id } => (None, None, Some(municipality_id)),
+    };
+    let row = sqlx::query(
+        "INSERT INTO users (login_id, user_type, db, institution_id, municipality_id, department, \
+         family_name, given_name, family_kana, given_kana, name_fold, kana_fold, medical_reg_no, email, phone, \
+         remarks, expires_on, created_at, created_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $18) \
+         RETURNING id",
+    )
+    .bind(login_id.clone())
+    .bind(user_type.as_str())
+    .bind(db)
+    .bind(institution_id)
+    .bind(municipality_id)
+    .bind(profile.department.as_str().to_string())
+    .bind(profile.family_name.as_str().to_string())
+    .bind(profile.given_name.as_str().to_string())
+    .bind(profile.family_kana.as_str().to_string())
+    .bind(profile.given_kana.as_str().to_string())
+    .bind(profile.name_fold())
+    .bind(profile.kana_fold())
+    .bind(profile.medical_reg_no.as_ref().map(|n| n.as_str().to_string()))
+    .bind(profile.email.as_ref().map(|e| e.as_str().to_string()))
+    .bind(profile.phone.as_ref().map(|p| p.as_str().to_string()))
+    .bind(profile.remarks.as_ref().map(|r| r.as_str().to_string()))
+    .bind(profile.expires_on.map(iso_date))
+    .bind(now)
+    .bind(created_by)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((row.try_get("id")?, login_id))
+}
+
+/// The SQL condition for "active" (neither deleted nor expired) as of `today` (an ISO date in JST):
+/// a 有効期限 is valid through that whole day.
+fn today(now: i64) -> String {
+    iso_date(jst_date(now))
+}
+
+/// Active accounts of one type in one institution + DB, other than `except` (for the last-責任者 rule
+/// and for `bootstrap`).
+pub async fn count_active_in_institution<'e>(
+    db: impl AnyExecutor<'e>,
+    institution_id: i64,
+    target_db: Db,
+    user_type: UserType,
+    except: Option<i64>,
+    now: i64,
+) -> Result<u64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE institution_id = $1 AND db = $2 AND user_type = $3 \
+         AND deleted_at IS NULL AND (expires_on IS NULL OR expires_on >= $4) AND id <> $5",
+    )
+    .bind(institution_id)
+    .bind(target_db.as_str())
+    .bind(user_type.as_str())
+    .bind(today(now))
+    .bind(except.unwrap_or(-1))
+    .fetch_one(db)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+}
+
+/// Active 自治体担当者 of one municipality.
+pub async fn count_active_officers<'e>(db: impl AnyExecutor<'e>, municipality_id: i64, now: i64) -> Result<u64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM users WHERE municipality_id = $1 AND user_type = 'municipal' \
+         AND deleted_at IS NULL AND (expires_on IS NULL OR expires_on >= $2)",
+    )
+    .bind(municipality_id)
+    .bind(today(now))
+    .fetch_one(db)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+}
+
+/// Saves the lockout facts after a failed or successful login.
+pub async fn save_lockout<'e>(db: impl AnyExecutor<'e>, user_id: i64, lockout: Lockout) -> Result<()> {
+    sqlx::query("UPDATE users SET failed_logins = $1, locked_at = $2 WHERE id = $3")
+        .bind(i64::from(lockout.failures))
+        .bind(lockout.locked_at)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The person's own new password (argon2 PHC string); any temporary password stops working.
+pub async fn set_chosen_password(tx: &mut Tx, user_id: i64, phc: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, password_changed_at = $2, temp_password_mac = NULL, \
+         temp_password_issued_at = NULL, temp_password_expires_at = NULL, updated_at = $2 WHERE id = $3",
+    )
+    .bind(phc.to_string())
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores a new temporary password's MAC; the earlier one, and any chosen password, stop working.
+pub async fn set_temp_password(tx: &mut Tx, permit: &Permit, mac: &str, now: i64, expires_at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = NULL, temp_password_mac = $1, temp_password_issued_at = $2, \
+         temp_password_expires_at = $3, updated_at = $2 WHERE id = $4 AND deleted_at IS NULL",
+    )
+    .bind(mac.to_string())
+    .bind(now)
+    .bind(expires_at)
+    .bind(permit.target_user_id())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// パスワード初期化: no password works until a new notice is issued.
+pub async fn void_password(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = NULL, temp_password_mac = NULL, temp_password_issued_at = NULL, \
+         temp_password_expires_at = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(permit.target_user_id())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// アカウントロック解除.
+pub async fn unlock(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_at = NULL, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(permit.target_user_id())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

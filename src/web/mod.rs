@@ -1,0 +1,144 @@
+//! The web screens: one module per screen, each with a `stage()` that mounts its routes.
+
+pub mod assets;
+pub mod health;
+pub mod login;
+pub mod menu;
+pub mod password;
+pub mod session;
+pub mod view;
+
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+use rocket::figment::Figment;
+use rocket::http::{Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder};
+use rocket::{catch, catchers, Build, Either, Response, Rocket};
+
+use crate::service::{App, ServiceError};
+use crate::store::StoreError;
+
+use session::{AuthRedirect, CookiePolicy};
+use view::{Page, Views};
+
+/// The server: the application state, the screens, the error pages and the security headers.
+/// `secure` marks cookies `Secure`/`__Host-` (TLS here or at a proxy in front).
+pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
+    rocket::custom(figment)
+        .manage(app)
+        .manage(Views::load())
+        .manage(CookiePolicy { secure })
+        .attach(SecurityHeaders { hsts: secure })
+        .attach(stage("login", login::routes()))
+        .attach(stage("password", password::routes()))
+        .attach(stage("menu", menu::routes()))
+        .attach(stage("health", health::routes()))
+        .attach(stage("assets", assets::routes()))
+        .register("/", catchers![unauthorized, forbidden, not_found, too_large, unprocessable, internal])
+}
+
+fn stage(name: &'static str, routes: Vec<rocket::Route>) -> AdHoc {
+    AdHoc::on_ignite(name, move |rocket| async move { rocket.mount("/", routes) })
+}
+
+/// A failed operation, answered with a Japanese error page and the right status.
+#[derive(Debug)]
+pub struct WebError(pub ServiceError);
+
+impl WebError {
+    pub fn from_store(e: StoreError) -> WebError {
+        WebError(ServiceError::Store(e))
+    }
+}
+
+impl From<ServiceError> for WebError {
+    fn from(e: ServiceError) -> Self {
+        WebError(e)
+    }
+}
+
+impl<'r> Responder<'r, 'static> for WebError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let (status, message) = match &self.0 {
+            ServiceError::Denied(d) => (Status::Forbidden, d.to_string()),
+            ServiceError::NotFound => (Status::NotFound, self.0.to_string()),
+            ServiceError::WrongState(_) | ServiceError::Conflict(_) | ServiceError::Invalid(_) => {
+                (Status::Conflict, self.0.to_string())
+            }
+            ServiceError::Store(e) => {
+                rocket::error!("store: {e}");
+                (Status::InternalServerError, INTERNAL.to_string())
+            }
+        };
+        error_page(status, &message).respond_to(req)
+    }
+}
+
+const INTERNAL: &str =
+    "システムエラーが発生しました。時間をおいて再度お試しください。解決しない場合はシステム管理者にお問い合わせください。";
+
+fn error_page(status: Status, message: &str) -> Page {
+    Page::new("error.html").status(status).with("code", status.code).with("message", message)
+}
+
+#[catch(401)]
+fn unauthorized(req: &Request<'_>) -> Either<Redirect, Page> {
+    match req.local_cache(|| AuthRedirect::Login) {
+        AuthRedirect::ChangePassword => Either::Left(Redirect::to("/password")),
+        AuthRedirect::Login => Either::Left(Redirect::to("/login")),
+    }
+}
+
+#[catch(403)]
+fn forbidden() -> Page {
+    error_page(
+        Status::Forbidden,
+        "この操作は許可されていません。画面の有効期限が切れた可能性があります。画面を開き直してから、もう一度操作してください。",
+    )
+}
+
+#[catch(404)]
+fn not_found() -> Page {
+    error_page(Status::NotFound, "お探しのページは見つかりませんでした。メニューからやり直してください。")
+}
+
+#[catch(413)]
+fn too_large() -> Page {
+    error_page(Status::PayloadTooLarge, "送信されたデータが大きすぎます。")
+}
+
+#[catch(422)]
+fn unprocessable() -> Page {
+    error_page(Status::UnprocessableEntity, "送信された内容を読み取れませんでした。画面を開き直してください。")
+}
+
+#[catch(500)]
+fn internal() -> Page {
+    error_page(Status::InternalServerError, INTERNAL)
+}
+
+/// DESIGN §12: CSP without inline script, nosniff, no framing, no referrer.
+pub struct SecurityHeaders {
+    pub hsts: bool,
+}
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info { name: "security headers", kind: Kind::Response }
+    }
+
+    async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
+        res.set_header(Header::new(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ));
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+        if self.hsts {
+            res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000"));
+        }
+    }
+}
