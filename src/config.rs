@@ -75,7 +75,10 @@ impl Default for Settings {
 
 impl Settings {
     pub fn lockout(&self) -> LockoutPolicy {
-        LockoutPolicy { threshold: self.lockout_threshold.max(1), auto_release_secs: self.lockout_release_minutes * 60 }
+        LockoutPolicy {
+            threshold: self.lockout_threshold.max(1),
+            auto_release_secs: self.lockout_release_minutes * 60,
+        }
     }
 
     pub fn throttle(&self) -> ThrottlePolicy {
@@ -87,15 +90,23 @@ impl Settings {
     }
 
     pub fn session(&self) -> SessionPolicy {
-        SessionPolicy { idle_secs: self.session_idle_minutes * 60, absolute_secs: self.session_absolute_hours * 3600 }
+        SessionPolicy {
+            idle_secs: self.session_idle_minutes * 60,
+            absolute_secs: self.session_absolute_hours * 3600,
+        }
     }
 
     pub fn password(&self) -> PasswordPolicy {
-        PasswordPolicy { min_length: self.password_min_length, ..PasswordPolicy::default() }
+        PasswordPolicy {
+            min_length: self.password_min_length,
+            ..PasswordPolicy::default()
+        }
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| Store::default_url(&self.data_dir))
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| Store::default_url(&self.data_dir))
     }
 }
 
@@ -111,7 +122,10 @@ pub fn figment() -> Figment {
         Some(dir) => figment.merge(Serialized::global("data_dir", PathBuf::from(dir))),
         None => figment,
     };
-    figment.select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
+    figment.select(Profile::from_env_or(
+        "ROCKET_PROFILE",
+        rocket::Config::DEFAULT_PROFILE,
+    ))
 }
 
 /// The secrets, each from the environment, a configured file, or `keys/` in the data folder.
@@ -131,9 +145,24 @@ impl Keys {
     pub fn load(settings: &Settings) -> std::io::Result<Keys> {
         let dir = settings.data_dir.join("keys");
         Ok(Keys {
-            temp_password: key("NANBYO_TEMP_PASSWORD_KEY", settings.temp_password_key_file.as_deref(), &dir, "temp_password.key")?,
-            audit: key("NANBYO_AUDIT_KEY", settings.audit_key_file.as_deref(), &dir, "audit.key")?,
-            csrf: key("NANBYO_CSRF_KEY", settings.csrf_key_file.as_deref(), &dir, "csrf.key")?,
+            temp_password: key(
+                "NANBYO_TEMP_PASSWORD_KEY",
+                settings.temp_password_key_file.as_deref(),
+                &dir,
+                "temp_password.key",
+            )?,
+            audit: key(
+                "NANBYO_AUDIT_KEY",
+                settings.audit_key_file.as_deref(),
+                &dir,
+                "audit.key",
+            )?,
+            csrf: key(
+                "NANBYO_CSRF_KEY",
+                settings.csrf_key_file.as_deref(),
+                &dir,
+                "csrf.key",
+            )?,
             rocket_secret: match std::env::var("ROCKET_SECRET_KEY") {
                 Ok(v) if !v.is_empty() => v,
                 _ => STANDARD.encode(key("", None, &dir, "rocket_secret.key")?.as_bytes()),
@@ -150,7 +179,9 @@ fn key(env: &str, file: Option<&Path>, dir: &Path, name: &str) -> std::io::Resul
             .ok()
             .filter(|b| b.len() >= 32)
             .map(SecretKey::new)
-            .ok_or_else(|| std::io::Error::other(format!("{from}: expected at least 32 bytes of base64")))
+            .ok_or_else(|| {
+                std::io::Error::other(format!("{from}: expected at least 32 bytes of base64"))
+            })
     };
     if !env.is_empty() {
         if let Ok(v) = std::env::var(env) {
@@ -177,15 +208,25 @@ fn write_private(dir: &Path, path: &Path, text: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()
     }
     #[cfg(not(unix))]
     {
         fs::create_dir_all(dir)?;
-        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()
     }
@@ -198,7 +239,10 @@ mod tests {
     #[test]
     fn keys_are_generated_once_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
         let a = Keys::load(&settings).unwrap();
         let b = Keys::load(&settings).unwrap();
         assert_eq!(a.audit.as_bytes(), b.audit.as_bytes());
@@ -207,9 +251,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join("keys/audit.key")).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join("keys/audit.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
-            let dmode = fs::metadata(dir.path().join("keys")).unwrap().permissions().mode();
+            let dmode = fs::metadata(dir.path().join("keys"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(dmode & 0o777, 0o700);
         }
     }

@@ -3,9 +3,9 @@
 //! Layers, from the ground up: [`domain`] (rules, no I/O) → [`store`] (all SQL) → [`service`] (the
 //! operations, shared by the web and the console) → [`web`] (one module per screen) → [`cli`] (startup).
 
-pub mod domain;
-pub mod store;
-pub mod config;
-pub mod service;
-pub mod web;
 pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod service;
+pub mod store;
+pub mod web;

@@ -8,7 +8,8 @@ use rocket::http::Status;
 async fn bootstrapped_responsible_logs_in_and_sets_a_password() {
     let s = server().await;
     let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
-    s.login_and_set_password(&user.login_id, &temp, "Kumo-no-ue7Sora").await;
+    s.login_and_set_password(&user.login_id, &temp, "Kumo-no-ue7Sora")
+        .await;
     let res = s.get("/").await;
     assert_eq!(res.status(), Status::Ok);
     let html = res.into_string().await.unwrap();

@@ -16,7 +16,11 @@ use crate::service::{App, ServiceError};
 use crate::store::audit;
 
 #[derive(Debug, Parser)]
-#[command(name = "nanbyo-accounts", version, about = "難病・小慢DB 医療機関ユーザ管理サーバ")]
+#[command(
+    name = "nanbyo-accounts",
+    version,
+    about = "難病・小慢DB 医療機関ユーザ管理サーバ"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -121,9 +125,7 @@ struct BootstrapArgs {
 #[derive(Debug, Subcommand)]
 enum UserCommand {
     /// ロックを解除する
-    Unlock {
-        login_id: String,
-    },
+    Unlock { login_id: String },
     /// パスワードを初期化し、新しい初期パスワードを発行する
     Reset {
         login_id: String,
@@ -149,10 +151,18 @@ pub async fn run() -> ExitCode {
     };
     let keys = match Keys::load(&settings) {
         Ok(k) => k,
-        Err(e) => return fail(&format!("鍵を読み込めません（{}）: {e}", settings.data_dir.join("keys").display())),
+        Err(e) => {
+            return fail(&format!(
+                "鍵を読み込めません（{}）: {e}",
+                settings.data_dir.join("keys").display()
+            ))
+        }
     };
     if let Err(e) = std::fs::create_dir_all(&settings.data_dir) {
-        return fail(&format!("データフォルダを作成できません（{}）: {e}", settings.data_dir.display()));
+        return fail(&format!(
+            "データフォルダを作成できません（{}）: {e}",
+            settings.data_dir.display()
+        ));
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::serve(figment, settings, keys).await,

@@ -3,7 +3,10 @@
 
 use time::Date;
 
-use super::fields::{optional, Department, Email, FieldError, Kana, MedicalRegistrationNumber, PersonName, Phone, Remarks};
+use super::fields::{
+    optional, Department, Email, FieldError, Kana, MedicalRegistrationNumber, PersonName, Phone,
+    Remarks,
+};
 use super::fold::fold;
 use super::time::parse_date;
 
@@ -44,30 +47,78 @@ pub struct ProfileError {
     pub error: FieldError,
 }
 
-fn take<T>(errors: &mut Vec<ProfileError>, name: &'static str, r: Result<T, FieldError>) -> Option<T> {
-    r.map_err(|error| errors.push(ProfileError { name, error })).ok()
+fn take<T>(
+    errors: &mut Vec<ProfileError>,
+    name: &'static str,
+    r: Result<T, FieldError>,
+) -> Option<T> {
+    r.map_err(|error| errors.push(ProfileError { name, error }))
+        .ok()
 }
 
 impl Profile {
     /// Validates every field and reports every problem at once. `doctor` makes 医籍登録番号 required.
     pub fn parse(raw: &RawProfile, doctor: bool) -> Result<Profile, Vec<ProfileError>> {
         let mut errors = Vec::new();
-        let department = take(&mut errors, "department", Department::parse(&raw.department));
-        let family_name = take(&mut errors, "family_name", PersonName::parse("氏名（姓）", &raw.family_name));
-        let given_name = take(&mut errors, "given_name", PersonName::parse("氏名（名）", &raw.given_name));
-        let family_kana = take(&mut errors, "family_kana", Kana::parse("フリガナ（セイ）", &raw.family_kana));
-        let given_kana = take(&mut errors, "given_kana", Kana::parse("フリガナ（メイ）", &raw.given_kana));
+        let department = take(
+            &mut errors,
+            "department",
+            Department::parse(&raw.department),
+        );
+        let family_name = take(
+            &mut errors,
+            "family_name",
+            PersonName::parse("氏名（姓）", &raw.family_name),
+        );
+        let given_name = take(
+            &mut errors,
+            "given_name",
+            PersonName::parse("氏名（名）", &raw.given_name),
+        );
+        let family_kana = take(
+            &mut errors,
+            "family_kana",
+            Kana::parse("フリガナ（セイ）", &raw.family_kana),
+        );
+        let given_kana = take(
+            &mut errors,
+            "given_kana",
+            Kana::parse("フリガナ（メイ）", &raw.given_kana),
+        );
         let medical_reg_no = if doctor {
-            take(&mut errors, "medical_reg_no", MedicalRegistrationNumber::parse(&raw.medical_reg_no).map(Some))
+            take(
+                &mut errors,
+                "medical_reg_no",
+                MedicalRegistrationNumber::parse(&raw.medical_reg_no).map(Some),
+            )
         } else {
             // Only 指定医 carry the number; a clerk's form does not show the field.
             Some(None)
         };
         let email = take(&mut errors, "email", optional(&raw.email, Email::parse));
         let phone = take(&mut errors, "phone", optional(&raw.phone, Phone::parse));
-        let expires_on = take(&mut errors, "expires_on", optional(&raw.expires_on, |s| parse_date("有効期限", s)));
-        let remarks = take(&mut errors, "remarks", optional(&raw.remarks, Remarks::parse));
-        match (department, family_name, given_name, family_kana, given_kana, medical_reg_no, email, phone, expires_on, remarks) {
+        let expires_on = take(
+            &mut errors,
+            "expires_on",
+            optional(&raw.expires_on, |s| parse_date("有効期限", s)),
+        );
+        let remarks = take(
+            &mut errors,
+            "remarks",
+            optional(&raw.remarks, Remarks::parse),
+        );
+        match (
+            department,
+            family_name,
+            given_name,
+            family_kana,
+            given_kana,
+            medical_reg_no,
+            email,
+            phone,
+            expires_on,
+            remarks,
+        ) {
             (
                 Some(department),
                 Some(family_name),
@@ -97,16 +148,28 @@ impl Profile {
 
     /// 氏名 as shown: 姓 and 名 with a full-width space.
     pub fn full_name(&self) -> String {
-        format!("{}\u{3000}{}", self.family_name.as_str(), self.given_name.as_str())
+        format!(
+            "{}\u{3000}{}",
+            self.family_name.as_str(),
+            self.given_name.as_str()
+        )
     }
 
     /// The search keys stored beside the fields (DESIGN §5 folding).
     pub fn name_fold(&self) -> String {
-        fold(&format!("{}{}", self.family_name.as_str(), self.given_name.as_str()))
+        fold(&format!(
+            "{}{}",
+            self.family_name.as_str(),
+            self.given_name.as_str()
+        ))
     }
 
     pub fn kana_fold(&self) -> String {
-        fold(&format!("{}{}", self.family_kana.as_str(), self.given_kana.as_str()))
+        fold(&format!(
+            "{}{}",
+            self.family_kana.as_str(),
+            self.given_kana.as_str()
+        ))
     }
 
     /// The strings a chosen password must not contain.
@@ -147,11 +210,22 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_with_its_field() {
-        let bad = RawProfile { department: " ".into(), given_kana: "Misaki".into(), phone: "312345678".into(), ..raw() };
+        let bad = RawProfile {
+            department: " ".into(),
+            given_kana: "Misaki".into(),
+            phone: "312345678".into(),
+            ..raw()
+        };
         let errors = Profile::parse(&bad, true).unwrap_err();
         let names: Vec<_> = errors.iter().map(|e| e.name).collect();
-        assert_eq!(names, vec!["department", "given_kana", "medical_reg_no", "phone"]);
+        assert_eq!(
+            names,
+            vec!["department", "given_kana", "medical_reg_no", "phone"]
+        );
         assert_eq!(errors[0].error.to_string(), "部署を入力してください。");
-        assert_eq!(errors[2].error.to_string(), "医籍登録番号を入力してください。");
+        assert_eq!(
+            errors[2].error.to_string(),
+            "医籍登録番号を入力してください。"
+        );
     }
 }

@@ -169,7 +169,10 @@ impl ChainedContent {
     /// HMAC-SHA-256 over every field (absent ones distinguished from empty ones) and `prev_mac`. Hex.
     pub fn mac(&self, key: &SecretKey, prev_mac: &str) -> String {
         let int = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| format!("+{v}"));
-        let text = |v: &Option<String>| v.as_ref().map_or_else(|| "-".to_string(), |v| format!("+{v}"));
+        let text = |v: &Option<String>| {
+            v.as_ref()
+                .map_or_else(|| "-".to_string(), |v| format!("+{v}"))
+        };
         let fields = [
             self.seq.to_string(),
             self.at.to_string(),
@@ -199,13 +202,41 @@ mod tests {
     #[test]
     fn every_field_changes_the_mac() {
         let key = SecretKey::new(vec![9; 32]);
-        let base = ChainedContent { seq: 1, at: 10, actor_label: "console".into(), action: "bootstrap".into(), result: "success".into(), ..Default::default() };
+        let base = ChainedContent {
+            seq: 1,
+            at: 10,
+            actor_label: "console".into(),
+            action: "bootstrap".into(),
+            result: "success".into(),
+            ..Default::default()
+        };
         let m = base.mac(&key, GENESIS_MAC);
         assert_eq!(m, base.mac(&key, GENESIS_MAC));
         assert_ne!(m, base.mac(&key, "other"));
-        assert_ne!(m, ChainedContent { details: "x".into(), ..base.clone() }.mac(&key, GENESIS_MAC));
-        assert_ne!(m, ChainedContent { target_label: Some(String::new()), ..base.clone() }.mac(&key, GENESIS_MAC));
-        assert_ne!(m, ChainedContent { seq: 2, ..base.clone() }.mac(&key, GENESIS_MAC));
+        assert_ne!(
+            m,
+            ChainedContent {
+                details: "x".into(),
+                ..base.clone()
+            }
+            .mac(&key, GENESIS_MAC)
+        );
+        assert_ne!(
+            m,
+            ChainedContent {
+                target_label: Some(String::new()),
+                ..base.clone()
+            }
+            .mac(&key, GENESIS_MAC)
+        );
+        assert_ne!(
+            m,
+            ChainedContent {
+                seq: 2,
+                ..base.clone()
+            }
+            .mac(&key, GENESIS_MAC)
+        );
         assert_ne!(m, base.mac(&SecretKey::new(vec![8; 32]), GENESIS_MAC));
     }
 

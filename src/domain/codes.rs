@@ -16,7 +16,10 @@ impl InstitutionCode {
             return Err(FieldError::Required { field });
         }
         if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FieldError::Format { field, hint: "半角数字10桁" });
+            return Err(FieldError::Format {
+                field,
+                hint: "半角数字10桁",
+            });
         }
         let prefecture: u32 = s[0..2].parse().unwrap_or(0);
         if !(1..=47).contains(&prefecture) {
@@ -57,7 +60,10 @@ impl MunicipalityCode {
             return Err(FieldError::Required { field });
         }
         if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FieldError::Format { field, hint: "半角数字6桁" });
+            return Err(FieldError::Format {
+                field,
+                hint: "半角数字6桁",
+            });
         }
         let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
         if d[5] != check_digit(&d[..5]) {
@@ -117,31 +123,81 @@ mod tests {
         for ok in ["131041", "011002", "１３１０４１"] {
             assert!(MunicipalityCode::parse(ok).is_ok(), "{ok}");
         }
-        assert_eq!(MunicipalityCode::parse(" 131041 ").unwrap().as_str(), "131041");
+        assert_eq!(
+            MunicipalityCode::parse(" 131041 ").unwrap().as_str(),
+            "131041"
+        );
     }
 
     #[test]
     fn municipality_codes_refused() {
-        assert!(matches!(MunicipalityCode::parse(""), Err(FieldError::Required { .. })));
-        assert!(matches!(MunicipalityCode::parse("   "), Err(FieldError::Required { .. })));
-        assert!(matches!(MunicipalityCode::parse("13104"), Err(FieldError::Format { .. })));
-        assert!(matches!(MunicipalityCode::parse("1310412"), Err(FieldError::Format { .. })));
-        assert!(matches!(MunicipalityCode::parse("13104a"), Err(FieldError::Format { .. })));
-        assert!(matches!(MunicipalityCode::parse("131042"), Err(FieldError::Invalid { .. })));
-        assert!(matches!(MunicipalityCode::parse("011001"), Err(FieldError::Invalid { .. })));
+        assert!(matches!(
+            MunicipalityCode::parse(""),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            MunicipalityCode::parse("   "),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            MunicipalityCode::parse("13104"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            MunicipalityCode::parse("1310412"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            MunicipalityCode::parse("13104a"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            MunicipalityCode::parse("131042"),
+            Err(FieldError::Invalid { .. })
+        ));
+        assert!(matches!(
+            MunicipalityCode::parse("011001"),
+            Err(FieldError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn institution_codes() {
-        assert_eq!(InstitutionCode::parse("1311234567").unwrap().as_str(), "1311234567");
-        assert_eq!(InstitutionCode::parse("１３１１２３４５６７").unwrap().as_str(), "1311234567");
+        assert_eq!(
+            InstitutionCode::parse("1311234567").unwrap().as_str(),
+            "1311234567"
+        );
+        assert_eq!(
+            InstitutionCode::parse("１３１１２３４５６７")
+                .unwrap()
+                .as_str(),
+            "1311234567"
+        );
         assert!(InstitutionCode::parse("1331234567").is_ok());
         assert!(InstitutionCode::parse("1341234567").is_ok());
-        assert!(matches!(InstitutionCode::parse(""), Err(FieldError::Required { .. })));
-        assert!(matches!(InstitutionCode::parse("131123456"), Err(FieldError::Format { .. })));
-        assert!(matches!(InstitutionCode::parse("13112345678"), Err(FieldError::Format { .. })));
-        assert!(matches!(InstitutionCode::parse("1321234567"), Err(FieldError::Invalid { .. })));
-        assert!(matches!(InstitutionCode::parse("4811234567"), Err(FieldError::Invalid { .. })));
-        assert!(matches!(InstitutionCode::parse("0011234567"), Err(FieldError::Invalid { .. })));
+        assert!(matches!(
+            InstitutionCode::parse(""),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            InstitutionCode::parse("131123456"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            InstitutionCode::parse("13112345678"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            InstitutionCode::parse("1321234567"),
+            Err(FieldError::Invalid { .. })
+        ));
+        assert!(matches!(
+            InstitutionCode::parse("4811234567"),
+            Err(FieldError::Invalid { .. })
+        ));
+        assert!(matches!(
+            InstitutionCode::parse("0011234567"),
+            Err(FieldError::Invalid { .. })
+        ));
     }
 }

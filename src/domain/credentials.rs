@@ -36,7 +36,8 @@ pub fn generate_login_id() -> String {
 /// Whether `s` has the shape of a generated login ID (after upper-casing what a person typed).
 pub fn normalise_login_id(s: &str) -> Option<String> {
     let up = s.trim().to_ascii_uppercase();
-    (up.len() == LOGIN_ID_LENGTH && up.bytes().all(|b| LOGIN_ID_ALPHABET.contains(&b))).then_some(up)
+    (up.len() == LOGIN_ID_LENGTH && up.bytes().all(|b| LOGIN_ID_ALPHABET.contains(&b)))
+        .then_some(up)
 }
 
 /// A temporary password: 16 characters from an alphabet without look-alikes (about 95 bits), with
@@ -76,7 +77,8 @@ impl SecretKey {
 
     /// HMAC-SHA-256 of `parts`, each length-prefixed so that ("ab","c") and ("a","bc") differ.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         for p in parts {
             mac.update(&(p.len() as u64).to_be_bytes());
             mac.update(p);
@@ -94,7 +96,11 @@ impl std::fmt::Debug for SecretKey {
 /// The stored form of a temporary password: an HMAC bound to the account, so a copied hash is
 /// useless for another account. Hex.
 pub fn temp_password_mac(key: &SecretKey, user_id: i64, password: &str) -> String {
-    hex::encode(key.mac(&[b"temp-password", &user_id.to_be_bytes(), password.as_bytes()]))
+    hex::encode(key.mac(&[
+        b"temp-password",
+        &user_id.to_be_bytes(),
+        password.as_bytes(),
+    ]))
 }
 
 /// Constant-time comparison of two strings (tokens, MACs).
@@ -112,7 +118,9 @@ pub fn hash_password(password: &str) -> String {
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
 }
 
 /// A hash to verify against when there is no real one, so that every failed login costs the same.
@@ -138,8 +146,8 @@ pub fn csrf_token(key: &SecretKey, session_token: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::password::PasswordPolicy;
+    use super::*;
 
     #[test]
     fn login_ids_have_no_lookalikes() {

@@ -12,15 +12,31 @@ use super::codes::to_ascii_digits;
 /// Why a field's value was refused. `Display` is the message shown under the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldError {
-    Required { field: &'static str },
-    TooLong { field: &'static str, max: usize },
+    Required {
+        field: &'static str,
+    },
+    TooLong {
+        field: &'static str,
+        max: usize,
+    },
     /// The value has the wrong shape; `hint` says what shape (「半角数字6桁」).
-    Format { field: &'static str, hint: &'static str },
+    Format {
+        field: &'static str,
+        hint: &'static str,
+    },
     /// The value has the right shape but cannot be right.
-    Invalid { field: &'static str, reason: &'static str },
-    ControlCharacter { field: &'static str },
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    ControlCharacter {
+        field: &'static str,
+    },
     /// A character the notice font cannot draw (so a notice would print a box).
-    Unprintable { field: &'static str, character: char },
+    Unprintable {
+        field: &'static str,
+        character: char,
+    },
 }
 
 impl FieldError {
@@ -60,7 +76,12 @@ impl fmt::Display for FieldError {
 impl std::error::Error for FieldError {}
 
 /// Trims (including the full-width space) and checks emptiness, length and control characters.
-fn clean(field: &'static str, input: &str, max: usize, allow_newlines: bool) -> Result<String, FieldError> {
+fn clean(
+    field: &'static str,
+    input: &str,
+    max: usize,
+    allow_newlines: bool,
+) -> Result<String, FieldError> {
     let s = input.trim();
     if s.is_empty() {
         return Err(FieldError::Required { field });
@@ -86,7 +107,10 @@ fn is_forbidden_control(c: char, allow_newlines: bool) -> bool {
 }
 
 /// Parses an optional field: blank means absent.
-pub fn optional<T>(input: &str, parse: impl FnOnce(&str) -> Result<T, FieldError>) -> Result<Option<T>, FieldError> {
+pub fn optional<T>(
+    input: &str,
+    parse: impl FnOnce(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
     if input.trim().is_empty() {
         Ok(None)
     } else {
@@ -135,7 +159,10 @@ impl Kana {
             }
             last_space = false;
             if !is_katakana(c) {
-                return Err(FieldError::Format { field, hint: "全角カタカナ" });
+                return Err(FieldError::Format {
+                    field,
+                    hint: "全角カタカナ",
+                });
             }
             out.push(c);
         }
@@ -186,11 +213,17 @@ impl MedicalRegistrationNumber {
             return Err(FieldError::Required { field });
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FieldError::Format { field, hint: "半角数字" });
+            return Err(FieldError::Format {
+                field,
+                hint: "半角数字",
+            });
         }
         let canonical = s.trim_start_matches('0');
         if canonical.is_empty() {
-            return Err(FieldError::Invalid { field, reason: "0は登録番号ではありません" });
+            return Err(FieldError::Invalid {
+                field,
+                reason: "0は登録番号ではありません",
+            });
         }
         if canonical.len() > 8 {
             return Err(FieldError::TooLong { field, max: 8 });
@@ -215,7 +248,9 @@ impl Email {
         let folded: String = input.nfkc().collect();
         let s = clean(field, &folded, Self::MAX, false)?;
         let hint = "半角英数字の正しい形式（例: taro@example.jp）";
-        let (local, domain) = s.split_once('@').ok_or(FieldError::Format { field, hint })?;
+        let (local, domain) = s
+            .split_once('@')
+            .ok_or(FieldError::Format { field, hint })?;
         let ok_chars = |p: &str, extra: &str| {
             !p.is_empty()
                 && p.chars()
@@ -245,7 +280,10 @@ pub struct Phone(String);
 impl Phone {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let field = "電話番号";
-        let folded: String = input.nfkc().map(|c| if c == 'ー' || c == '−' { '-' } else { c }).collect();
+        let folded: String = input
+            .nfkc()
+            .map(|c| if c == 'ー' || c == '−' { '-' } else { c })
+            .collect();
         let s = clean(field, &folded, 20, false)?;
         let hint = "半角数字とハイフン（例: 03-1234-5678）";
         if !s.chars().all(|c| c.is_ascii_digit() || "-()".contains(c)) {
@@ -294,40 +332,112 @@ mod tests {
 
     #[test]
     fn kana_normalises_half_width_and_hiragana() {
-        assert_eq!(Kana::parse("フリガナ（セイ）", "ﾀｶﾊｼ").unwrap().as_str(), "タカハシ");
-        assert_eq!(Kana::parse("フリガナ（セイ）", "ｶﾞｯｺｳ").unwrap().as_str(), "ガッコウ");
-        assert_eq!(Kana::parse("フリガナ（セイ）", "たかはし").unwrap().as_str(), "タカハシ");
-        assert_eq!(Kana::parse("フリガナ（メイ）", "　ミサキ　").unwrap().as_str(), "ミサキ");
-        assert_eq!(Kana::parse("フリガナ（メイ）", "メアリー　アン").unwrap().as_str(), "メアリー アン");
-        assert_eq!(Kana::parse("フリガナ（メイ）", "ヴァン・ダイク").unwrap().as_str(), "ヴァン・ダイク");
+        assert_eq!(
+            Kana::parse("フリガナ（セイ）", "ﾀｶﾊｼ").unwrap().as_str(),
+            "タカハシ"
+        );
+        assert_eq!(
+            Kana::parse("フリガナ（セイ）", "ｶﾞｯｺｳ").unwrap().as_str(),
+            "ガッコウ"
+        );
+        assert_eq!(
+            Kana::parse("フリガナ（セイ）", "たかはし")
+                .unwrap()
+                .as_str(),
+            "タカハシ"
+        );
+        assert_eq!(
+            Kana::parse("フリガナ（メイ）", "　ミサキ　")
+                .unwrap()
+                .as_str(),
+            "ミサキ"
+        );
+        assert_eq!(
+            Kana::parse("フリガナ（メイ）", "メアリー　アン")
+                .unwrap()
+                .as_str(),
+            "メアリー アン"
+        );
+        assert_eq!(
+            Kana::parse("フリガナ（メイ）", "ヴァン・ダイク")
+                .unwrap()
+                .as_str(),
+            "ヴァン・ダイク"
+        );
     }
 
     #[test]
     fn kana_refuses_what_is_not_katakana() {
         let e = Kana::parse("フリガナ（セイ）", "高橋").unwrap_err();
-        assert_eq!(e.to_string(), "フリガナ（セイ）は全角カタカナで入力してください。");
-        assert!(matches!(Kana::parse("フリガナ（セイ）", "Takahashi"), Err(FieldError::Format { .. })));
-        assert!(matches!(Kana::parse("フリガナ（セイ）", ""), Err(FieldError::Required { .. })));
-        assert!(matches!(Kana::parse("フリガナ（セイ）", " 　 "), Err(FieldError::Required { .. })));
-        assert!(matches!(Kana::parse("フリガナ（セイ）", "タカ\u{7}ハシ"), Err(FieldError::ControlCharacter { .. })));
+        assert_eq!(
+            e.to_string(),
+            "フリガナ（セイ）は全角カタカナで入力してください。"
+        );
+        assert!(matches!(
+            Kana::parse("フリガナ（セイ）", "Takahashi"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            Kana::parse("フリガナ（セイ）", ""),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            Kana::parse("フリガナ（セイ）", " 　 "),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            Kana::parse("フリガナ（セイ）", "タカ\u{7}ハシ"),
+            Err(FieldError::ControlCharacter { .. })
+        ));
         let long = "ア".repeat(Kana::MAX + 1);
-        assert!(matches!(Kana::parse("フリガナ（セイ）", &long), Err(FieldError::TooLong { max: 50, .. })));
+        assert!(matches!(
+            Kana::parse("フリガナ（セイ）", &long),
+            Err(FieldError::TooLong { max: 50, .. })
+        ));
     }
 
     #[test]
     fn names_keep_itaiji_and_refuse_controls() {
         for name in ["髙橋", "山﨑", "渡邊", "齋藤", "濵田", "德永"] {
-            assert_eq!(PersonName::parse("氏名（姓）", name).unwrap().as_str(), name);
+            assert_eq!(
+                PersonName::parse("氏名（姓）", name).unwrap().as_str(),
+                name
+            );
         }
-        assert_eq!(PersonName::parse("氏名（姓）", "　髙橋 ").unwrap().as_str(), "髙橋");
-        assert!(matches!(PersonName::parse("氏名（姓）", ""), Err(FieldError::Required { .. })));
-        assert!(matches!(PersonName::parse("氏名（姓）", "\u{3000}\u{3000}"), Err(FieldError::Required { .. })));
-        assert!(matches!(PersonName::parse("氏名（姓）", "山田\n"), Ok(_)), "trailing newline is trimmed");
-        assert!(matches!(PersonName::parse("氏名（姓）", "山\n田"), Err(FieldError::ControlCharacter { .. })));
-        assert!(matches!(PersonName::parse("氏名（姓）", "山\u{202E}田"), Err(FieldError::ControlCharacter { .. })));
-        assert!(matches!(PersonName::parse("氏名（姓）", "\u{0}"), Err(FieldError::ControlCharacter { .. })));
+        assert_eq!(
+            PersonName::parse("氏名（姓）", "　髙橋 ").unwrap().as_str(),
+            "髙橋"
+        );
+        assert!(matches!(
+            PersonName::parse("氏名（姓）", ""),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            PersonName::parse("氏名（姓）", "\u{3000}\u{3000}"),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(
+            PersonName::parse("氏名（姓）", "山田
+").is_ok(),
+            "trailing newline is trimmed"
+        );
+        assert!(matches!(
+            PersonName::parse("氏名（姓）", "山\n田"),
+            Err(FieldError::ControlCharacter { .. })
+        ));
+        assert!(matches!(
+            PersonName::parse("氏名（姓）", "山\u{202E}田"),
+            Err(FieldError::ControlCharacter { .. })
+        ));
+        assert!(matches!(
+            PersonName::parse("氏名（姓）", "\u{0}"),
+            Err(FieldError::ControlCharacter { .. })
+        ));
         let long = "山".repeat(PersonName::MAX + 1);
-        assert!(matches!(PersonName::parse("氏名（姓）", &long), Err(FieldError::TooLong { .. })));
+        assert!(matches!(
+            PersonName::parse("氏名（姓）", &long),
+            Err(FieldError::TooLong { .. })
+        ));
         assert_eq!(
             PersonName::parse("氏名（姓）", "").unwrap_err().to_string(),
             "氏名（姓）を入力してください。"
@@ -336,37 +446,94 @@ mod tests {
 
     #[test]
     fn medical_registration_numbers() {
-        assert_eq!(MedicalRegistrationNumber::parse("123456").unwrap().as_str(), "123456");
-        assert_eq!(MedicalRegistrationNumber::parse("０１２３４５").unwrap().as_str(), "12345");
-        assert!(matches!(MedicalRegistrationNumber::parse(""), Err(FieldError::Required { .. })));
-        assert!(matches!(MedicalRegistrationNumber::parse("12-34"), Err(FieldError::Format { .. })));
-        assert!(matches!(MedicalRegistrationNumber::parse("000"), Err(FieldError::Invalid { .. })));
-        assert!(matches!(MedicalRegistrationNumber::parse("123456789"), Err(FieldError::TooLong { .. })));
+        assert_eq!(
+            MedicalRegistrationNumber::parse("123456").unwrap().as_str(),
+            "123456"
+        );
+        assert_eq!(
+            MedicalRegistrationNumber::parse("０１２３４５")
+                .unwrap()
+                .as_str(),
+            "12345"
+        );
+        assert!(matches!(
+            MedicalRegistrationNumber::parse(""),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            MedicalRegistrationNumber::parse("12-34"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            MedicalRegistrationNumber::parse("000"),
+            Err(FieldError::Invalid { .. })
+        ));
+        assert!(matches!(
+            MedicalRegistrationNumber::parse("123456789"),
+            Err(FieldError::TooLong { .. })
+        ));
     }
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" taro@example.jp ").unwrap().as_str(), "taro@example.jp");
-        assert_eq!(Email::parse("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ").unwrap().as_str(), "taro@example.jp");
-        for bad in ["taro", "taro@", "@example.jp", "taro@example", "ta ro@example.jp", "太郎@example.jp", "a@b..jp"] {
-            assert!(matches!(Email::parse(bad), Err(FieldError::Format { .. })), "{bad}");
+        assert_eq!(
+            Email::parse(" taro@example.jp ").unwrap().as_str(),
+            "taro@example.jp"
+        );
+        assert_eq!(
+            Email::parse("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ")
+                .unwrap()
+                .as_str(),
+            "taro@example.jp"
+        );
+        for bad in [
+            "taro",
+            "taro@",
+            "@example.jp",
+            "taro@example",
+            "ta ro@example.jp",
+            "太郎@example.jp",
+            "a@b..jp",
+        ] {
+            assert!(
+                matches!(Email::parse(bad), Err(FieldError::Format { .. })),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn phones() {
-        assert_eq!(Phone::parse("03-1234-5678").unwrap().as_str(), "03-1234-5678");
-        assert_eq!(Phone::parse("０９０ー１２３４ー５６７８").unwrap().as_str(), "090-1234-5678");
+        assert_eq!(
+            Phone::parse("03-1234-5678").unwrap().as_str(),
+            "03-1234-5678"
+        );
+        assert_eq!(
+            Phone::parse("０９０ー１２３４ー５６７８").unwrap().as_str(),
+            "090-1234-5678"
+        );
         let dropped = Phone::parse("312345678").unwrap_err();
         assert!(dropped.to_string().contains("先頭の0"), "{dropped}");
-        assert!(matches!(Phone::parse("03-1234"), Err(FieldError::Invalid { .. })));
-        assert!(matches!(Phone::parse("03 1234 5678"), Err(FieldError::Format { .. })));
+        assert!(matches!(
+            Phone::parse("03-1234"),
+            Err(FieldError::Invalid { .. })
+        ));
+        assert!(matches!(
+            Phone::parse("03 1234 5678"),
+            Err(FieldError::Format { .. })
+        ));
     }
 
     #[test]
     fn remarks_allow_line_breaks_only() {
-        assert_eq!(Remarks::parse("1行目\r\n2行目").unwrap().as_str(), "1行目\n2行目");
-        assert!(matches!(Remarks::parse("a\u{1b}b"), Err(FieldError::ControlCharacter { .. })));
+        assert_eq!(
+            Remarks::parse("1行目\r\n2行目").unwrap().as_str(),
+            "1行目\n2行目"
+        );
+        assert!(matches!(
+            Remarks::parse("a\u{1b}b"),
+            Err(FieldError::ControlCharacter { .. })
+        ));
         assert!(optional("  ", Remarks::parse).unwrap().is_none());
     }
 }

@@ -162,9 +162,18 @@ mod tests {
     #[test]
     fn types_per_db_follow_design_section_2() {
         use UserType::*;
-        let nanbyo: Vec<_> = UserType::ALL.into_iter().filter(|t| t.fits_db(Db::Nanbyo)).collect();
-        let shoman: Vec<_> = UserType::ALL.into_iter().filter(|t| t.fits_db(Db::Shoman)).collect();
-        assert_eq!(nanbyo, vec![Responsible, NanbyoDoctor, CooperatingDoctor, Clerk]);
+        let nanbyo: Vec<_> = UserType::ALL
+            .into_iter()
+            .filter(|t| t.fits_db(Db::Nanbyo))
+            .collect();
+        let shoman: Vec<_> = UserType::ALL
+            .into_iter()
+            .filter(|t| t.fits_db(Db::Shoman))
+            .collect();
+        assert_eq!(
+            nanbyo,
+            vec![Responsible, NanbyoDoctor, CooperatingDoctor, Clerk]
+        );
         assert_eq!(shoman, vec![Responsible, ShomanDoctor, Clerk]);
     }
 }

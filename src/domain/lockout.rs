@@ -13,7 +13,10 @@ pub struct LockoutPolicy {
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
-        LockoutPolicy { threshold: 5, auto_release_secs: 30 * 60 }
+        LockoutPolicy {
+            threshold: 5,
+            auto_release_secs: 30 * 60,
+        }
     }
 }
 
@@ -28,7 +31,9 @@ impl Lockout {
     /// The facts as they stand at `now`: a lock past its automatic release counts as released.
     pub fn at(self, policy: &LockoutPolicy, now: Instant) -> Lockout {
         match self.locked_at {
-            Some(at) if policy.auto_release_secs > 0 && now >= at + policy.auto_release_secs => Lockout::default(),
+            Some(at) if policy.auto_release_secs > 0 && now >= at + policy.auto_release_secs => {
+                Lockout::default()
+            }
             _ => self,
         }
     }
@@ -45,9 +50,21 @@ impl Lockout {
         }
         let failures = current.failures.saturating_add(1);
         if failures >= policy.threshold {
-            (Lockout { failures, locked_at: Some(now) }, true)
+            (
+                Lockout {
+                    failures,
+                    locked_at: Some(now),
+                },
+                true,
+            )
         } else {
-            (Lockout { failures, locked_at: None }, false)
+            (
+                Lockout {
+                    failures,
+                    locked_at: None,
+                },
+                false,
+            )
         }
     }
 
@@ -70,7 +87,11 @@ pub struct ThrottlePolicy {
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
-        ThrottlePolicy { max_failures: 20, window_secs: 10 * 60, block_secs: 10 * 60 }
+        ThrottlePolicy {
+            max_failures: 20,
+            window_secs: 10 * 60,
+            block_secs: 10 * 60,
+        }
     }
 }
 
@@ -87,8 +108,14 @@ impl Throttle {
     }
 
     pub fn after_failure(self, policy: &ThrottlePolicy, now: Instant) -> Throttle {
-        let mut t = if now - self.window_start >= policy.window_secs || self.blocked_until.is_some_and(|u| now >= u) {
-            Throttle { failures: 0, window_start: now, blocked_until: None }
+        let mut t = if now - self.window_start >= policy.window_secs
+            || self.blocked_until.is_some_and(|u| now >= u)
+        {
+            Throttle {
+                failures: 0,
+                window_start: now,
+                blocked_until: None,
+            }
         } else {
             self
         };
@@ -128,7 +155,10 @@ mod tests {
 
     #[test]
     fn zero_means_only_by_hand() {
-        let p = LockoutPolicy { threshold: 2, auto_release_secs: 0 };
+        let p = LockoutPolicy {
+            threshold: 2,
+            auto_release_secs: 0,
+        };
         let (s, _) = Lockout::default().after_failure(&p, 0);
         let (s, locked) = s.after_failure(&p, 1);
         assert!(locked);
@@ -137,7 +167,11 @@ mod tests {
 
     #[test]
     fn throttle_blocks_an_address_then_forgets() {
-        let p = ThrottlePolicy { max_failures: 3, window_secs: 60, block_secs: 120 };
+        let p = ThrottlePolicy {
+            max_failures: 3,
+            window_secs: 60,
+            block_secs: 120,
+        };
         let mut t = Throttle::default().after_failure(&p, 1000);
         t = t.after_failure(&p, 1001);
         assert!(!t.is_blocked(1001));

@@ -20,7 +20,9 @@ pub mod state;
 pub mod time;
 
 pub use codes::{InstitutionCode, MunicipalityCode};
-pub use fields::{Department, Email, FieldError, Kana, MedicalRegistrationNumber, PersonName, Phone, Remarks};
+pub use fields::{
+    Department, Email, FieldError, Kana, MedicalRegistrationNumber, PersonName, Phone, Remarks,
+};
 pub use kinds::{Db, UserType};
 pub use roles::{may_manage, may_see, Actor, Denied, Target};
 pub use state::{AccountFacts, AccountState};

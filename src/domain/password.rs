@@ -16,15 +16,23 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { min_length: 13, max_length: 128, require_mix: true }
+        PasswordPolicy {
+            min_length: 13,
+            max_length: 128,
+            require_mix: true,
+        }
     }
 }
 
 /// What is wrong with a chosen password; `Display` is the Japanese message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordProblem {
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     /// Letters, digits and symbols are not all present.
     NotMixed,
     /// Spaces, control characters or characters outside printable ASCII.
@@ -65,30 +73,94 @@ impl fmt::Display for PasswordProblem {
 /// Passwords that meet the length and mix rules yet are the first ones an attacker tries.
 /// Compared after lower-casing, so `Password1234!` is caught as well.
 const COMMON: &[&str] = &[
-    "password1234!", "password123!!", "password12345!", "p@ssw0rd1234!", "p@ssw0rd12345", "p@ssword1234!",
-    "passw0rd1234!", "qwerty123456!", "qwertyuiop123!", "qwerty12345!@", "1qaz2wsx3edc!", "1qaz@wsx3edc4",
-    "1qaz!qaz1qaz!", "!qaz2wsx#edc4", "zaq12wsxcde3!", "abc123456789!", "abcd1234!@#$", "abcd1234abcd!",
-    "admin1234567!", "administrator1!", "welcome12345!", "welcome@12345", "letmein12345!", "iloveyou1234!",
-    "changeme1234!", "changeme123!!", "hospital1234!", "hospital@1234", "nanbyo123456!", "shoman123456!",
-    "tokyo12345678!", "japan1234567!", "sakura123456!", "summer2026!!!", "winter2026!!!", "spring2026!!!",
-    "autumn2026!!!", "december2026!", "november2026!", "password2026!", "password2025!", "password2027!",
-    "p@ssw0rd2026!", "qwe123!@#qwe1", "asdf1234!@#$", "1234qwer!@#$", "!@#$1234qwer", "!@#$qwer1234",
-    "a1b2c3d4e5f6!", "aa123456789!!", "test12345678!", "guest12345678!", "user123456789!", "root123456789!",
-    "master1234567!", "dragon1234567!", "monkey1234567!", "football12345!", "baseball12345!", "superman1234!",
-    "trustno1trust!", "sunshine12345!", "princess12345!", "shadow1234567!", "michael123456!", "computer1234!",
+    "password1234!",
+    "password123!!",
+    "password12345!",
+    "p@ssw0rd1234!",
+    "p@ssw0rd12345",
+    "p@ssword1234!",
+    "passw0rd1234!",
+    "qwerty123456!",
+    "qwertyuiop123!",
+    "qwerty12345!@",
+    "1qaz2wsx3edc!",
+    "1qaz@wsx3edc4",
+    "1qaz!qaz1qaz!",
+    "!qaz2wsx#edc4",
+    "zaq12wsxcde3!",
+    "abc123456789!",
+    "abcd1234!@#$",
+    "abcd1234abcd!",
+    "admin1234567!",
+    "administrator1!",
+    "welcome12345!",
+    "welcome@12345",
+    "letmein12345!",
+    "iloveyou1234!",
+    "changeme1234!",
+    "changeme123!!",
+    "hospital1234!",
+    "hospital@1234",
+    "nanbyo123456!",
+    "shoman123456!",
+    "tokyo12345678!",
+    "japan1234567!",
+    "sakura123456!",
+    "summer2026!!!",
+    "winter2026!!!",
+    "spring2026!!!",
+    "autumn2026!!!",
+    "december2026!",
+    "november2026!",
+    "password2026!",
+    "password2025!",
+    "password2027!",
+    "p@ssw0rd2026!",
+    "qwe123!@#qwe1",
+    "asdf1234!@#$",
+    "1234qwer!@#$",
+    "!@#$1234qwer",
+    "!@#$qwer1234",
+    "a1b2c3d4e5f6!",
+    "aa123456789!!",
+    "test12345678!",
+    "guest12345678!",
+    "user123456789!",
+    "root123456789!",
+    "master1234567!",
+    "dragon1234567!",
+    "monkey1234567!",
+    "football12345!",
+    "baseball12345!",
+    "superman1234!",
+    "trustno1trust!",
+    "sunshine12345!",
+    "princess12345!",
+    "shadow1234567!",
+    "michael123456!",
+    "computer1234!",
 ];
 
 impl PasswordPolicy {
     /// Every problem at once, so the form can say all that needs fixing. `names` are the person's
     /// 氏名 and フリガナ parts.
-    pub fn check(&self, candidate: &str, login_id: &str, names: &[&str]) -> Result<(), Vec<PasswordProblem>> {
+    pub fn check(
+        &self,
+        candidate: &str,
+        login_id: &str,
+        names: &[&str],
+    ) -> Result<(), Vec<PasswordProblem>> {
         let mut problems = Vec::new();
         let len = candidate.chars().count();
         if len < self.min_length {
-            problems.push(PasswordProblem::TooShort { min: self.min_length });
+            problems.push(PasswordProblem::TooShort {
+                min: self.min_length,
+            });
         }
         if len > self.max_length {
-            problems.push(PasswordProblem::TooLong { max: self.max_length });
+            problems.push(PasswordProblem::TooLong {
+                max: self.max_length,
+            });
         }
         if !candidate.chars().all(|c| c.is_ascii_graphic()) {
             problems.push(PasswordProblem::UnusableCharacter);
@@ -143,7 +215,8 @@ mod tests {
     #[test]
     fn each_rule_is_reported() {
         assert!(problems("Ab1!").contains(&PasswordProblem::TooShort { min: 13 }));
-        assert!(problems(&format!("A1!{}", "a".repeat(126))).contains(&PasswordProblem::TooLong { max: 128 }));
+        assert!(problems(&format!("A1!{}", "a".repeat(126)))
+            .contains(&PasswordProblem::TooLong { max: 128 }));
         assert!(problems("abcdefghijklmn").contains(&PasswordProblem::NotMixed));
         assert!(problems("abcdefghijk123").contains(&PasswordProblem::NotMixed));
         assert!(problems("Kumo no ue7Sora!").contains(&PasswordProblem::UnusableCharacter));

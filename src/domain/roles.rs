@@ -162,7 +162,12 @@ pub fn registrable(actor: &Actor, institution: InstitutionRef) -> Vec<(UserType,
     let mut out = Vec::new();
     for user_type in UserType::ALL {
         for db in Db::ALL {
-            let target = Target { user_id: None, user_type, db, institution };
+            let target = Target {
+                user_id: None,
+                user_type,
+                db,
+                institution,
+            };
             if may_manage(actor, &target).is_ok() {
                 out.push((user_type, db));
             }
@@ -189,14 +194,23 @@ pub enum By {
 impl Permit {
     /// Checks the rules for an existing account and hands out the permit.
     pub fn check(actor: &Actor, target_user_id: i64, target: &Target) -> Result<Permit, Denied> {
-        let target = Target { user_id: Some(target_user_id), ..*target };
+        let target = Target {
+            user_id: Some(target_user_id),
+            ..*target
+        };
         may_manage(actor, &target)?;
-        Ok(Permit { target_user_id, by: By::User(actor.user_id) })
+        Ok(Permit {
+            target_user_id,
+            by: By::User(actor.user_id),
+        })
     }
 
     /// Break-glass from the server's console (DESIGN §3): audited as done from the console.
     pub fn console(target_user_id: i64) -> Permit {
-        Permit { target_user_id, by: By::Console }
+        Permit {
+            target_user_id,
+            by: By::Console,
+        }
     }
 
     pub fn target_user_id(&self) -> i64 {

@@ -12,7 +12,10 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        SessionPolicy { idle_secs: 30 * 60, absolute_secs: 8 * 3600 }
+        SessionPolicy {
+            idle_secs: 30 * 60,
+            absolute_secs: 8 * 3600,
+        }
     }
 }
 

@@ -109,7 +109,10 @@ impl AccountFacts {
 
     /// Whether a login may be attempted at all (the password is checked separately).
     pub fn may_log_in(&self, lockout: &LockoutPolicy, now: Instant) -> bool {
-        matches!(self.state(lockout, now), AccountState::Active | AccountState::TemporaryPassword)
+        matches!(
+            self.state(lockout, now),
+            AccountState::Active | AccountState::TemporaryPassword
+        )
     }
 }
 
@@ -120,7 +123,10 @@ mod tests {
 
     fn at(d: Date, h: u8) -> Instant {
         // hours in JST
-        d.with_hms(h, 0, 0).unwrap().assume_offset(super::super::time::JST).unix_timestamp()
+        d.with_hms(h, 0, 0)
+            .unwrap()
+            .assume_offset(super::super::time::JST)
+            .unix_timestamp()
     }
 
     #[test]
@@ -130,27 +136,53 @@ mod tests {
         let pending = AccountFacts::default();
         assert_eq!(pending.state(&p, now), AccountState::NoticePending);
 
-        let temp = AccountFacts { temp_password_expires_at: Some(now + 10), ..pending };
+        let temp = AccountFacts {
+            temp_password_expires_at: Some(now + 10),
+            ..pending
+        };
         assert_eq!(temp.state(&p, now), AccountState::TemporaryPassword);
-        assert_eq!(temp.state(&p, now + 10), AccountState::NoticePending, "temporary password expired");
+        assert_eq!(
+            temp.state(&p, now + 10),
+            AccountState::NoticePending,
+            "temporary password expired"
+        );
 
-        let active = AccountFacts { has_chosen_password: true, ..pending };
+        let active = AccountFacts {
+            has_chosen_password: true,
+            ..pending
+        };
         assert_eq!(active.state(&p, now), AccountState::Active);
 
-        let locked = AccountFacts { lockout: Lockout { failures: 5, locked_at: Some(now) }, ..active };
+        let locked = AccountFacts {
+            lockout: Lockout {
+                failures: 5,
+                locked_at: Some(now),
+            },
+            ..active
+        };
         assert_eq!(locked.state(&p, now), AccountState::Locked);
 
-        let expired = AccountFacts { expires_on: Some(date!(2026 - 11 - 23)), ..locked };
+        let expired = AccountFacts {
+            expires_on: Some(date!(2026 - 11 - 23)),
+            ..locked
+        };
         assert_eq!(expired.state(&p, now), AccountState::Expired);
 
-        let deleted = AccountFacts { deleted_at: Some(now), ..expired };
+        let deleted = AccountFacts {
+            deleted_at: Some(now),
+            ..expired
+        };
         assert_eq!(deleted.state(&p, now), AccountState::Deleted);
     }
 
     #[test]
     fn expiry_date_is_valid_through_the_end_of_that_day_in_japan() {
         let p = LockoutPolicy::default();
-        let facts = AccountFacts { has_chosen_password: true, expires_on: Some(date!(2026 - 03 - 31)), ..Default::default() };
+        let facts = AccountFacts {
+            has_chosen_password: true,
+            expires_on: Some(date!(2026 - 03 - 31)),
+            ..Default::default()
+        };
         let last_second = at(date!(2026 - 04 - 01), 0) - 1;
         assert!(facts.may_log_in(&p, last_second));
         assert!(!facts.may_log_in(&p, last_second + 1));

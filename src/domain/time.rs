@@ -87,12 +87,22 @@ pub fn format_jst(at: Instant) -> String {
 
 /// 2026/11/24, as screens show dates.
 pub fn format_date(date: Date) -> String {
-    format!("{:04}/{:02}/{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}/{:02}/{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// The ISO form stored in the database and used by `<input type="date">`.
 pub fn iso_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// 令和8年11月24日 (from 2019-05-01) or 平成 before it; None before 平成.
@@ -105,8 +115,16 @@ pub fn wareki(date: Date) -> Option<String> {
         return None;
     };
     let n = date.year() - first_year + 1;
-    let year = if n == 1 { "元".to_string() } else { n.to_string() };
-    Some(format!("{era}{year}年{}月{}日", u8::from(date.month()), date.day()))
+    let year = if n == 1 {
+        "元".to_string()
+    } else {
+        n.to_string()
+    };
+    Some(format!(
+        "{era}{year}年{}月{}日",
+        u8::from(date.month()),
+        date.day()
+    ))
 }
 
 fn ymd(y: i32, m: u8, d: u8) -> Option<Date> {
@@ -129,10 +147,19 @@ pub fn parse_date(field: &'static str, input: &str) -> Result<Date, FieldError> 
     if folded.is_empty() {
         return Err(FieldError::Required { field });
     }
-    let invalid = FieldError::Format { field, hint: "西暦の日付（例: 2026/3/31）" };
-    let (offset, rest) = if let Some(r) = folded.strip_prefix("令和").or_else(|| folded.strip_prefix('R')) {
+    let invalid = FieldError::Format {
+        field,
+        hint: "西暦の日付（例: 2026/3/31）",
+    };
+    let (offset, rest) = if let Some(r) = folded
+        .strip_prefix("令和")
+        .or_else(|| folded.strip_prefix('R'))
+    {
         (2018, r)
-    } else if let Some(r) = folded.strip_prefix("平成").or_else(|| folded.strip_prefix('H')) {
+    } else if let Some(r) = folded
+        .strip_prefix("平成")
+        .or_else(|| folded.strip_prefix('H'))
+    {
         (1988, r)
     } else {
         (0, folded.as_str())
@@ -165,7 +192,10 @@ pub fn parse_date(field: &'static str, input: &str) -> Result<Date, FieldError> 
     } else {
         y as i32
     };
-    ymd(year, m as u8, d as u8).ok_or(FieldError::Invalid { field, reason: "存在しない日付です" })
+    ymd(year, m as u8, d as u8).ok_or(FieldError::Invalid {
+        field,
+        reason: "存在しない日付です",
+    })
 }
 
 #[cfg(test)]
@@ -175,22 +205,60 @@ mod tests {
 
     #[test]
     fn excel_date_forms() {
-        for s in ["2026-03-31", "2026/3/31", "2026/03/31", "2026.3.31", "2026年3月31日", "令和8年3月31日", "R8.3.31", "２０２６／３／３１"] {
-            assert_eq!(parse_date("有効期限", s).unwrap(), date!(2026 - 03 - 31), "{s}");
+        for s in [
+            "2026-03-31",
+            "2026/3/31",
+            "2026/03/31",
+            "2026.3.31",
+            "2026年3月31日",
+            "令和8年3月31日",
+            "R8.3.31",
+            "２０２６／３／３１",
+        ] {
+            assert_eq!(
+                parse_date("有効期限", s).unwrap(),
+                date!(2026 - 03 - 31),
+                "{s}"
+            );
         }
-        assert_eq!(parse_date("有効期限", "平成31年4月30日").unwrap(), date!(2019 - 04 - 30));
-        assert_eq!(parse_date("有効期限", "令和元年5月1日").unwrap(), date!(2019 - 05 - 01));
-        assert!(matches!(parse_date("有効期限", ""), Err(FieldError::Required { .. })));
-        assert!(matches!(parse_date("有効期限", "2026/2/30"), Err(FieldError::Invalid { .. })));
-        assert!(matches!(parse_date("有効期限", "来月"), Err(FieldError::Format { .. })));
-        assert!(matches!(parse_date("有効期限", "26/3/31"), Err(FieldError::Format { .. })));
-        assert!(matches!(parse_date("有効期限", "2026/3/31/1"), Err(FieldError::Format { .. })));
+        assert_eq!(
+            parse_date("有効期限", "平成31年4月30日").unwrap(),
+            date!(2019 - 04 - 30)
+        );
+        assert_eq!(
+            parse_date("有効期限", "令和元年5月1日").unwrap(),
+            date!(2019 - 05 - 01)
+        );
+        assert!(matches!(
+            parse_date("有効期限", ""),
+            Err(FieldError::Required { .. })
+        ));
+        assert!(matches!(
+            parse_date("有効期限", "2026/2/30"),
+            Err(FieldError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse_date("有効期限", "来月"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            parse_date("有効期限", "26/3/31"),
+            Err(FieldError::Format { .. })
+        ));
+        assert!(matches!(
+            parse_date("有効期限", "2026/3/31/1"),
+            Err(FieldError::Format { .. })
+        ));
     }
 
     #[test]
     fn jst_days_and_formats() {
         // 2026-03-31 14:59:59 UTC is 23:59:59 JST: still that day.
-        let last_second = date!(2026 - 03 - 31).with_hms(14, 59, 59).unwrap().assume_utc().unix_timestamp();
+        let last_second = date!(2026 - 03 - 31)
+            .with_hms(14, 59, 59)
+            .unwrap()
+            .assume_utc()
+            .unix_timestamp();
         assert_eq!(jst_date(last_second), date!(2026 - 03 - 31));
         assert_eq!(jst_date(last_second + 1), date!(2026 - 04 - 01));
         assert_eq!(end_of_jst_day(date!(2026 - 03 - 31)), last_second + 1);

@@ -21,18 +21,24 @@ pub struct IssuedPassword {
 
 impl std::fmt::Debug for IssuedPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedPassword").field("login_id", &self.login_id).finish_non_exhaustive()
+        f.debug_struct("IssuedPassword")
+            .field("login_id", &self.login_id)
+            .finish_non_exhaustive()
     }
 }
 
 impl App {
     pub async fn user_by_id(&self, id: i64) -> Result<UserRecord> {
-        users::by_id(self.store.pool(), id).await?.ok_or(ServiceError::NotFound)
+        users::by_id(self.store.pool(), id)
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 
     pub async fn user_by_login_id(&self, login_id: &str) -> Result<UserRecord> {
         let id = credentials::normalise_login_id(login_id).ok_or(ServiceError::NotFound)?;
-        users::by_login_id(self.store.pool(), &id).await?.ok_or(ServiceError::NotFound)
+        users::by_login_id(self.store.pool(), &id)
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 
     /// Generates a temporary password, stores its keyed hash inside `tx`, and ends the account's
@@ -55,9 +61,16 @@ impl App {
         let entry = AuditEntry::new(actor.clone(), action, Outcome::Success)
             .target(AuditTarget::user(target))
             .addr(addr)
-            .details(format!("初期パスワードを発行（有効期限 {}）", format_jst(expires_at)));
+            .details(format!(
+                "初期パスワードを発行（有効期限 {}）",
+                format_jst(expires_at)
+            ));
         audit::append(&self.store, tx, &self.keys.audit, &entry, now).await?;
-        Ok(IssuedPassword { login_id: target.login_id.clone(), password, expires_at })
+        Ok(IssuedPassword {
+            login_id: target.login_id.clone(),
+            password,
+            expires_at,
+        })
     }
 
     /// Issues a notice's temporary password for an account in 通知書未発行 or 初期パスワード未変更.
@@ -69,13 +82,18 @@ impl App {
     ) -> Result<IssuedPassword> {
         let target = self.user_by_id(permit.target_user_id()).await?;
         let state = target.facts().state(&self.settings.lockout(), self.now());
-        if !matches!(state, AccountState::NoticePending | AccountState::TemporaryPassword) {
+        if !matches!(
+            state,
+            AccountState::NoticePending | AccountState::TemporaryPassword
+        ) {
             return Err(ServiceError::WrongState(
                 "通知書を発行できるのは「通知書未発行」または「初期パスワード未変更」のアカウントです。",
             ));
         }
         let mut tx = self.store.begin_write().await?;
-        let issued = self.issue_in(&mut tx, permit, &target, actor, addr, Action::NoticeIssue).await?;
+        let issued = self
+            .issue_in(&mut tx, permit, &target, actor, addr, Action::NoticeIssue)
+            .await?;
         tx.commit().await?;
         Ok(issued)
     }
@@ -91,7 +109,8 @@ impl App {
     ) -> Result<UserRecord> {
         let target = self.user_by_id(permit.target_user_id()).await?;
         let mut tx = self.store.begin_write().await?;
-        self.reset_in(&mut tx, permit, &target, verified_by, actor, addr).await?;
+        self.reset_in(&mut tx, permit, &target, verified_by, actor, addr)
+            .await?;
         tx.commit().await?;
         self.user_by_id(target.id).await
     }
@@ -107,11 +126,15 @@ impl App {
     ) -> Result<()> {
         let verified_by = verified_by.trim();
         if verified_by.is_empty() {
-            return Err(ServiceError::WrongState("本人確認の方法を入力してください。"));
+            return Err(ServiceError::WrongState(
+                "本人確認の方法を入力してください。",
+            ));
         }
         let now = self.now();
         if !target.facts().is_active(now) {
-            return Err(ServiceError::WrongState("削除済または有効期限切れのアカウントは初期化できません。"));
+            return Err(ServiceError::WrongState(
+                "削除済または有効期限切れのアカウントは初期化できません。",
+            ));
         }
         users::void_password(tx, permit, now).await?;
         sessions::delete_for_user(&mut **tx, target.id).await?;
@@ -124,11 +147,18 @@ impl App {
     }
 
     /// アカウントロック解除.
-    pub async fn unlock(&self, permit: &Permit, actor: &AuditActor, addr: Option<String>) -> Result<UserRecord> {
+    pub async fn unlock(
+        &self,
+        permit: &Permit,
+        actor: &AuditActor,
+        addr: Option<String>,
+    ) -> Result<UserRecord> {
         let target = self.user_by_id(permit.target_user_id()).await?;
         let now = self.now();
         if !target.lockout().is_locked(&self.settings.lockout(), now) {
-            return Err(ServiceError::WrongState("このアカウントはロックされていません。"));
+            return Err(ServiceError::WrongState(
+                "このアカウントはロックされていません。",
+            ));
         }
         let mut tx = self.store.begin_write().await?;
         users::unlock(&mut tx, permit, now).await?;

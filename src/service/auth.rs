@@ -27,7 +27,11 @@ impl Authenticated {
 #[derive(Debug)]
 pub enum LoginOutcome {
     /// `token` goes into the cookie; only its hash is stored.
-    Success { token: String, user: Box<UserRecord>, temporary: bool },
+    Success {
+        token: String,
+        user: Box<UserRecord>,
+        temporary: bool,
+    },
     /// The one answer for unknown IDs, wrong passwords, locked, deleted, expired and pending accounts.
     Failed,
     /// Too many failures from this client address.
@@ -45,7 +49,11 @@ impl App {
     fn throttle_blocked(&self, addr: Option<&str>) -> bool {
         let now = self.now();
         addr.is_some_and(|a| {
-            self.throttle.lock().expect("throttle lock").get(a).is_some_and(|t| t.is_blocked(now))
+            self.throttle
+                .lock()
+                .expect("throttle lock")
+                .get(a)
+                .is_some_and(|t| t.is_blocked(now))
         })
     }
 
@@ -55,18 +63,28 @@ impl App {
         let policy = self.settings.throttle();
         let mut table = self.throttle.lock().expect("throttle lock");
         table.retain(|_, t| !t.is_stale(&policy, now));
-        let t = table.get(a).copied().unwrap_or_default().after_failure(&policy, now);
+        let t = table
+            .get(a)
+            .copied()
+            .unwrap_or_default()
+            .after_failure(&policy, now);
         table.insert(a.to_string(), t);
     }
 
     /// Checks a login. Every path that fails runs exactly one argon2 verification, so the time taken
     /// does not tell unknown IDs, pending accounts and wrong passwords apart.
-    pub async fn login(&self, login_id: &str, password: &str, addr: Option<String>) -> Result<LoginOutcome> {
+    pub async fn login(
+        &self,
+        login_id: &str,
+        password: &str,
+        addr: Option<String>,
+    ) -> Result<LoginOutcome> {
         let addr_ref = addr.as_deref();
         if self.throttle_blocked(addr_ref) {
-            let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Denied)
-                .addr(addr.clone())
-                .details("この端末からのログイン失敗が続いたため一時的に制限中");
+            let entry =
+                AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Denied)
+                    .addr(addr.clone())
+                    .details("この端末からのログイン失敗が続いたため一時的に制限中");
             audit::record(&self.store, &self.keys.audit, &entry, self.now()).await?;
             return Ok(LoginOutcome::Throttled);
         }
@@ -80,9 +98,13 @@ impl App {
             self.verify_password(password, None).await;
             self.throttle_failure(addr_ref);
             // The typed ID is not recorded: people sometimes type their password into it.
-            let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Failure)
-                .addr(addr.clone())
-                .details("存在しないログインID");
+            let entry = AuditEntry::new(
+                AuditActor::Anonymous,
+                Action::LoginFailure,
+                Outcome::Failure,
+            )
+            .addr(addr.clone())
+            .details("存在しないログインID");
             audit::record(&self.store, &self.keys.audit, &entry, now).await?;
             return Ok(LoginOutcome::Failed);
         };
@@ -90,18 +112,29 @@ impl App {
         if !facts.may_log_in(&policy, now) {
             self.verify_password(password, None).await;
             self.throttle_failure(addr_ref);
-            let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Failure)
-                .target(AuditTarget::user(&user))
-                .addr(addr.clone())
-                .details(format!("ログインできない状態（{}）", facts.state(&policy, now).label()));
+            let entry = AuditEntry::new(
+                AuditActor::Anonymous,
+                Action::LoginFailure,
+                Outcome::Failure,
+            )
+            .target(AuditTarget::user(&user))
+            .addr(addr.clone())
+            .details(format!(
+                "ログインできない状態（{}）",
+                facts.state(&policy, now).label()
+            ));
             audit::record(&self.store, &self.keys.audit, &entry, now).await?;
             return Ok(LoginOutcome::Failed);
         }
         let (ok, temporary) = match &user.password_hash {
             Some(phc) => (self.verify_password(password, Some(phc)).await, false),
             None => {
-                let mac = credentials::temp_password_mac(&self.keys.temp_password, user.id, password);
-                let ok = user.temp_password_mac.as_deref().is_some_and(|stored| equal_secret(stored, &mac));
+                let mac =
+                    credentials::temp_password_mac(&self.keys.temp_password, user.id, password);
+                let ok = user
+                    .temp_password_mac
+                    .as_deref()
+                    .is_some_and(|stored| equal_secret(stored, &mac));
                 self.verify_password(password, None).await;
                 (ok, true)
             }
@@ -110,28 +143,55 @@ impl App {
         if ok {
             users::save_lockout(&mut *tx, user.id, Lockout::cleared()).await?;
             let token = credentials::generate_session_token();
-            sessions::create(&mut *tx, &credentials::session_token_hash(&token), user.id, temporary, now, addr_ref)
-                .await?;
-            let entry = AuditEntry::new(AuditActor::user(&user), Action::LoginSuccess, Outcome::Success)
-                .target(AuditTarget::user(&user))
-                .addr(addr.clone())
-                .details(if temporary { "初期パスワードでログイン" } else { "" });
+            sessions::create(
+                &mut *tx,
+                &credentials::session_token_hash(&token),
+                user.id,
+                temporary,
+                now,
+                addr_ref,
+            )
+            .await?;
+            let entry = AuditEntry::new(
+                AuditActor::user(&user),
+                Action::LoginSuccess,
+                Outcome::Success,
+            )
+            .target(AuditTarget::user(&user))
+            .addr(addr.clone())
+            .details(if temporary {
+                "初期パスワードでログイン"
+            } else {
+                ""
+            });
             audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
             tx.commit().await?;
-            return Ok(LoginOutcome::Success { token, user: Box::new(user), temporary });
+            return Ok(LoginOutcome::Success {
+                token,
+                user: Box::new(user),
+                temporary,
+            });
         }
         let (next, just_locked) = user.lockout().after_failure(&policy, now);
         users::save_lockout(&mut *tx, user.id, next).await?;
-        let entry = AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Failure)
-            .target(AuditTarget::user(&user))
-            .addr(addr.clone())
-            .details(format!("パスワード誤り（連続{}回目）", next.failures));
+        let entry = AuditEntry::new(
+            AuditActor::Anonymous,
+            Action::LoginFailure,
+            Outcome::Failure,
+        )
+        .target(AuditTarget::user(&user))
+        .addr(addr.clone())
+        .details(format!("パスワード誤り（連続{}回目）", next.failures));
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         if just_locked {
-            let entry = AuditEntry::new(AuditActor::Anonymous, Action::AccountLocked, Outcome::Success)
-                .target(AuditTarget::user(&user))
-                .addr(addr.clone())
-                .details(format!("{}回連続の失敗によりロック", next.failures));
+            let entry = AuditEntry::new(
+                AuditActor::Anonymous,
+                Action::AccountLocked,
+                Outcome::Success,
+            )
+            .target(AuditTarget::user(&user))
+            .addr(addr.clone())
+            .details(format!("{}回連続の失敗によりロック", next.failures));
             audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         }
         tx.commit().await?;
@@ -143,11 +203,17 @@ impl App {
     /// deleted or expired accounts, are removed on sight.
     pub async fn session(&self, token: &str) -> Result<Option<Authenticated>> {
         let pool = self.store.pool();
-        let Some(session) = sessions::by_token_hash(pool, &credentials::session_token_hash(token)).await? else {
+        let Some(session) =
+            sessions::by_token_hash(pool, &credentials::session_token_hash(token)).await?
+        else {
             return Ok(None);
         };
         let now = self.now();
-        if self.settings.session().is_expired(session.created_at, session.last_seen_at, now) {
+        if self
+            .settings
+            .session()
+            .is_expired(session.created_at, session.last_seen_at, now)
+        {
             sessions::delete(pool, session.id).await?;
             return Ok(None);
         }
@@ -170,9 +236,13 @@ impl App {
     pub async fn logout(&self, auth: &Authenticated, addr: Option<String>) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         sessions::delete(&mut *tx, auth.session.id).await?;
-        let entry = AuditEntry::new(AuditActor::user(&auth.user), Action::Logout, Outcome::Success)
-            .target(AuditTarget::user(&auth.user))
-            .addr(addr);
+        let entry = AuditEntry::new(
+            AuditActor::user(&auth.user),
+            Action::Logout,
+            Outcome::Success,
+        )
+        .target(AuditTarget::user(&auth.user))
+        .addr(addr);
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, self.now()).await?;
         tx.commit().await?;
         Ok(())
@@ -192,24 +262,37 @@ impl App {
         let current_ok = match &user.password_hash {
             Some(phc) => self.verify_password(current, Some(phc)).await,
             None => {
-                let mac = credentials::temp_password_mac(&self.keys.temp_password, user.id, current);
+                let mac =
+                    credentials::temp_password_mac(&self.keys.temp_password, user.id, current);
                 let now = self.now();
                 user.facts().has_valid_temp_password(now)
-                    && user.temp_password_mac.as_deref().is_some_and(|stored| equal_secret(stored, &mac))
+                    && user
+                        .temp_password_mac
+                        .as_deref()
+                        .is_some_and(|stored| equal_secret(stored, &mac))
             }
         };
         if !current_ok {
-            let entry = AuditEntry::new(AuditActor::user(user), Action::PasswordChange, Outcome::Failure)
-                .target(AuditTarget::user(user))
-                .addr(addr)
-                .details("現在のパスワード誤り");
+            let entry = AuditEntry::new(
+                AuditActor::user(user),
+                Action::PasswordChange,
+                Outcome::Failure,
+            )
+            .target(AuditTarget::user(user))
+            .addr(addr)
+            .details("現在のパスワード誤り");
             audit::record(&self.store, &self.keys.audit, &entry, self.now()).await?;
             return Ok(Err(ChangeRefused::CurrentWrong));
         }
-        let mut problems = match self.settings.password().check(new, &user.login_id, &user.name_parts()) {
-            Ok(()) => Vec::new(),
-            Err(p) => p,
-        };
+        let mut problems =
+            match self
+                .settings
+                .password()
+                .check(new, &user.login_id, &user.name_parts())
+            {
+                Ok(()) => Vec::new(),
+                Err(p) => p,
+            };
         if new == current {
             problems.push(PasswordProblem::Unchanged);
         }
@@ -225,12 +308,27 @@ impl App {
         users::set_chosen_password(&mut tx, user.id, &phc, now).await?;
         sessions::delete_for_user(&mut *tx, user.id).await?;
         let token = credentials::generate_session_token();
-        sessions::create(&mut *tx, &credentials::session_token_hash(&token), user.id, false, now, addr.as_deref())
-            .await?;
-        let entry = AuditEntry::new(AuditActor::user(user), Action::PasswordChange, Outcome::Success)
-            .target(AuditTarget::user(user))
-            .addr(addr)
-            .details(if auth.is_temporary() { "初期パスワードから変更" } else { "" });
+        sessions::create(
+            &mut *tx,
+            &credentials::session_token_hash(&token),
+            user.id,
+            false,
+            now,
+            addr.as_deref(),
+        )
+        .await?;
+        let entry = AuditEntry::new(
+            AuditActor::user(user),
+            Action::PasswordChange,
+            Outcome::Success,
+        )
+        .target(AuditTarget::user(user))
+        .addr(addr)
+        .details(if auth.is_temporary() {
+            "初期パスワードから変更"
+        } else {
+            ""
+        });
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         Ok(Ok(token))

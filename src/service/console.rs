@@ -25,10 +25,14 @@ pub enum BootstrapHome {
 fn org_name(field: &'static str, name: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(ServiceError::Conflict(FieldError::Required { field }.to_string()));
+        return Err(ServiceError::Conflict(
+            FieldError::Required { field }.to_string(),
+        ));
     }
     if n.chars().count() > 100 || n.chars().any(char::is_control) {
-        return Err(ServiceError::Conflict(format!("{field}は制御文字を含まない100文字以内で入力してください。")));
+        return Err(ServiceError::Conflict(format!(
+            "{field}は制御文字を含まない100文字以内で入力してください。"
+        )));
     }
     Ok(n.to_string())
 }
@@ -41,55 +45,94 @@ impl App {
     pub async fn add_municipality(&self, code: &str, name: &str) -> Result<Municipality> {
         let code = MunicipalityCode::parse(code).map_err(field_error)?;
         let name = org_name("自治体名", name)?;
-        if orgs::municipality_by_code(self.store.pool(), code.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("地方公共団体コード {code} は登録済みです。")));
+        if orgs::municipality_by_code(self.store.pool(), code.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "地方公共団体コード {code} は登録済みです。"
+            )));
         }
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let id = orgs::add_municipality(&mut tx, &code, &name, now).await?;
-        let entry = AuditEntry::new(AuditActor::Console, Action::MunicipalityAdd, Outcome::Success)
-            .details(format!("{code} {name}"));
+        let entry = AuditEntry::new(
+            AuditActor::Console,
+            Action::MunicipalityAdd,
+            Outcome::Success,
+        )
+        .details(format!("{code} {name}"));
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
-        Ok(Municipality { id, code: code.to_string(), name })
+        Ok(Municipality {
+            id,
+            code: code.to_string(),
+            name,
+        })
     }
 
-    pub async fn add_institution(&self, code: &str, name: &str, municipality_code: &str) -> Result<Institution> {
+    pub async fn add_institution(
+        &self,
+        code: &str,
+        name: &str,
+        municipality_code: &str,
+    ) -> Result<Institution> {
         let code = InstitutionCode::parse(code).map_err(field_error)?;
         let name = org_name("医療機関名", name)?;
         let municipality_code = MunicipalityCode::parse(municipality_code).map_err(field_error)?;
-        let Some(m) = orgs::municipality_by_code(self.store.pool(), municipality_code.as_str()).await? else {
+        let Some(m) =
+            orgs::municipality_by_code(self.store.pool(), municipality_code.as_str()).await?
+        else {
             return Err(ServiceError::Conflict(format!(
                 "地方公共団体コード {municipality_code} の自治体が登録されていません。先に municipality add で登録してください。"
             )));
         };
-        if orgs::institution_by_code(self.store.pool(), code.as_str()).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("医療機関コード {code} は登録済みです。")));
+        if orgs::institution_by_code(self.store.pool(), code.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "医療機関コード {code} は登録済みです。"
+            )));
         }
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         orgs::add_institution(&mut tx, &code, &name, m.id, now).await?;
-        let entry = AuditEntry::new(AuditActor::Console, Action::InstitutionAdd, Outcome::Success)
-            .details(format!("{code} {name}（{} {}）", m.code, m.name));
+        let entry = AuditEntry::new(
+            AuditActor::Console,
+            Action::InstitutionAdd,
+            Outcome::Success,
+        )
+        .details(format!("{code} {name}（{} {}）", m.code, m.name));
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
-        orgs::institution_by_code(self.store.pool(), code.as_str()).await?.ok_or(ServiceError::NotFound)
+        orgs::institution_by_code(self.store.pool(), code.as_str())
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 
     pub async fn rename_institution(&self, code: &str, name: &str) -> Result<Institution> {
         let code = InstitutionCode::parse(code).map_err(field_error)?;
         let name = org_name("医療機関名", name)?;
         let Some(inst) = orgs::institution_by_code(self.store.pool(), code.as_str()).await? else {
-            return Err(ServiceError::Conflict(format!("医療機関コード {code} は登録されていません。")));
+            return Err(ServiceError::Conflict(format!(
+                "医療機関コード {code} は登録されていません。"
+            )));
         };
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         orgs::rename_institution(&mut tx, inst.id, &name).await?;
-        let entry = AuditEntry::new(AuditActor::Console, Action::InstitutionRename, Outcome::Success)
-            .details(format!("{code}: {} → {name}", inst.name));
+        let entry = AuditEntry::new(
+            AuditActor::Console,
+            Action::InstitutionRename,
+            Outcome::Success,
+        )
+        .details(format!("{code}: {} → {name}", inst.name));
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
-        orgs::institution_by_code(self.store.pool(), code.as_str()).await?.ok_or(ServiceError::NotFound)
+        orgs::institution_by_code(self.store.pool(), code.as_str())
+            .await?
+            .ok_or(ServiceError::NotFound)
     }
 
     pub async fn list_municipalities(&self) -> Result<Vec<Municipality>> {
@@ -102,18 +145,33 @@ impl App {
 
     /// Creates the first 責任者 (or 自治体担当者) and issues its temporary password, in one transaction.
     /// Refused while an active one exists there: after that, accounts are made on the screens.
-    pub async fn bootstrap(&self, home: &BootstrapHome, raw: &RawProfile) -> Result<(UserRecord, IssuedPassword)> {
+    pub async fn bootstrap(
+        &self,
+        home: &BootstrapHome,
+        raw: &RawProfile,
+    ) -> Result<(UserRecord, IssuedPassword)> {
         let profile = Profile::parse(raw, false).map_err(ServiceError::Invalid)?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let (home, user_type) = match home {
             BootstrapHome::Institution { code, db } => {
                 let code = InstitutionCode::parse(code).map_err(field_error)?;
-                let inst = orgs::institution_by_code(&mut *tx, code.as_str()).await?.ok_or_else(|| {
-                    ServiceError::Conflict(format!("医療機関コード {code} は登録されていません。"))
-                })?;
-                let n = users::count_active_in_institution(&mut *tx, inst.id, *db, UserType::Responsible, None, now)
-                    .await?;
+                let inst = orgs::institution_by_code(&mut *tx, code.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::Conflict(format!(
+                            "医療機関コード {code} は登録されていません。"
+                        ))
+                    })?;
+                let n = users::count_active_in_institution(
+                    &mut *tx,
+                    inst.id,
+                    *db,
+                    UserType::Responsible,
+                    None,
+                    now,
+                )
+                .await?;
                 if n > 0 {
                     return Err(ServiceError::Conflict(format!(
                         "{}（{}）には有効な責任者が既に登録されています。追加の責任者は画面から登録してください。",
@@ -121,30 +179,54 @@ impl App {
                         db.label()
                     )));
                 }
-                (Home::Institution { institution_id: inst.id, db: *db }, UserType::Responsible)
+                (
+                    Home::Institution {
+                        institution_id: inst.id,
+                        db: *db,
+                    },
+                    UserType::Responsible,
+                )
             }
             BootstrapHome::Municipality { code } => {
                 let code = MunicipalityCode::parse(code).map_err(field_error)?;
-                let m = orgs::municipality_by_code(&mut *tx, code.as_str()).await?.ok_or_else(|| {
-                    ServiceError::Conflict(format!("地方公共団体コード {code} は登録されていません。"))
-                })?;
+                let m = orgs::municipality_by_code(&mut *tx, code.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::Conflict(format!(
+                            "地方公共団体コード {code} は登録されていません。"
+                        ))
+                    })?;
                 if users::count_active_officers(&mut *tx, m.id, now).await? > 0 {
                     return Err(ServiceError::Conflict(format!(
                         "{}には有効な自治体担当者が既に登録されています。",
                         m.name
                     )));
                 }
-                (Home::Municipality { municipality_id: m.id }, UserType::MunicipalOfficer)
+                (
+                    Home::Municipality {
+                        municipality_id: m.id,
+                    },
+                    UserType::MunicipalOfficer,
+                )
             }
         };
         let (id, _login_id) = users::create(&mut tx, home, user_type, &profile, None, now).await?;
-        let user = users::by_id(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+        let user = users::by_id(&mut *tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let entry = AuditEntry::new(AuditActor::Console, Action::Bootstrap, Outcome::Success)
             .target(AuditTarget::user(&user))
             .details(format!("{}を登録", user_type.label()));
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         let issued = self
-            .issue_in(&mut tx, &Permit::console(id), &user, &AuditActor::Console, None, Action::NoticeIssue)
+            .issue_in(
+                &mut tx,
+                &Permit::console(id),
+                &user,
+                &AuditActor::Console,
+                None,
+                Action::NoticeIssue,
+            )
             .await?;
         tx.commit().await?;
         let user = self.user_by_id(id).await?;
@@ -153,18 +235,40 @@ impl App {
 
     /// Break-glass パスワード初期化 from the console: voids the password and issues a new temporary
     /// one at once (there is nobody else to issue the notice).
-    pub async fn console_reset(&self, login_id: &str, verified_by: &str) -> Result<(UserRecord, IssuedPassword)> {
+    pub async fn console_reset(
+        &self,
+        login_id: &str,
+        verified_by: &str,
+    ) -> Result<(UserRecord, IssuedPassword)> {
         let target = self.user_by_login_id(login_id).await?;
         let permit = Permit::console(target.id);
         let mut tx = self.store.begin_write().await?;
-        self.reset_in(&mut tx, &permit, &target, verified_by, &AuditActor::Console, None).await?;
-        let issued = self.issue_in(&mut tx, &permit, &target, &AuditActor::Console, None, Action::NoticeIssue).await?;
+        self.reset_in(
+            &mut tx,
+            &permit,
+            &target,
+            verified_by,
+            &AuditActor::Console,
+            None,
+        )
+        .await?;
+        let issued = self
+            .issue_in(
+                &mut tx,
+                &permit,
+                &target,
+                &AuditActor::Console,
+                None,
+                Action::NoticeIssue,
+            )
+            .await?;
         tx.commit().await?;
         Ok((self.user_by_id(target.id).await?, issued))
     }
 
     pub async fn console_unlock(&self, login_id: &str) -> Result<UserRecord> {
         let target = self.user_by_login_id(login_id).await?;
-        self.unlock(&Permit::console(target.id), &AuditActor::Console, None).await
+        self.unlock(&Permit::console(target.id), &AuditActor::Console, None)
+            .await
     }
 }

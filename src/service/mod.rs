@@ -84,7 +84,11 @@ impl App {
 
     /// argon2id on the blocking pool, under the concurrency cap.
     pub async fn hash_password(&self, password: String) -> String {
-        let _permit = self.hashing.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         tokio::task::spawn_blocking(move || credentials::hash_password(&password))
             .await
             .expect("hashing task")
@@ -92,7 +96,11 @@ impl App {
 
     /// Verifies against `phc`, or against the dummy hash when there is none (and then fails).
     pub async fn verify_password(&self, password: &str, phc: Option<&str>) -> bool {
-        let _permit = self.hashing.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let real = phc.is_some();
         let phc = phc.unwrap_or(&self.dummy_hash).to_string();
         let password = password.to_string();

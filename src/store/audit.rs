@@ -14,7 +14,10 @@ use super::{Result, Store, Tx};
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditActor {
-    User { id: i64, label: String },
+    User {
+        id: i64,
+        label: String,
+    },
     /// The system administrator at the server's console.
     Console,
     /// Nobody identified (a failed login with an unknown ID).
@@ -23,7 +26,10 @@ pub enum AuditActor {
 
 impl AuditActor {
     pub fn user(u: &UserRecord) -> AuditActor {
-        AuditActor::User { id: u.id, label: format!("{} {}", u.login_id, u.full_name()) }
+        AuditActor::User {
+            id: u.id,
+            label: format!("{} {}", u.login_id, u.full_name()),
+        }
     }
 }
 
@@ -64,7 +70,14 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     pub fn new(actor: AuditActor, action: Action, outcome: Outcome) -> AuditEntry {
-        AuditEntry { actor, action, target: None, outcome, client_addr: None, details: String::new() }
+        AuditEntry {
+            actor,
+            action,
+            target: None,
+            outcome,
+            client_addr: None,
+            details: String::new(),
+        }
     }
 
     pub fn target(mut self, target: AuditTarget) -> Self {
@@ -85,7 +98,13 @@ impl AuditEntry {
 
 /// Appends `entry` to the chain inside `tx` (which must be a write transaction from
 /// [`Store::begin_write`]).
-pub async fn append(store: &Store, tx: &mut Tx, key: &SecretKey, entry: &AuditEntry, now: i64) -> Result<()> {
+pub async fn append(
+    store: &Store,
+    tx: &mut Tx,
+    key: &SecretKey,
+    entry: &AuditEntry,
+    now: i64,
+) -> Result<()> {
     store.dialect().lock_audit_chain(tx).await?;
     let last = sqlx::query("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut **tx)
@@ -207,13 +226,22 @@ pub async fn verify(store: &Store, key: &SecretKey) -> Result<Result<u64, ChainB
     while let Some(row) = rows.try_next().await? {
         let e = StoredEntry::from_row(&row)?;
         if e.content.seq != expected_seq {
-            return Ok(Err(ChainBreak { seq: expected_seq, reason: "entry missing (sequence gap)" }));
+            return Ok(Err(ChainBreak {
+                seq: expected_seq,
+                reason: "entry missing (sequence gap)",
+            }));
         }
         if !equal_secret(&e.prev_mac, &prev_mac) {
-            return Ok(Err(ChainBreak { seq: e.content.seq, reason: "previous MAC does not match" }));
+            return Ok(Err(ChainBreak {
+                seq: e.content.seq,
+                reason: "previous MAC does not match",
+            }));
         }
         if !equal_secret(&e.mac, &e.content.mac(key, &prev_mac)) {
-            return Ok(Err(ChainBreak { seq: e.content.seq, reason: "entry content does not match its MAC" }));
+            return Ok(Err(ChainBreak {
+                seq: e.content.seq,
+                reason: "entry content does not match its MAC",
+            }));
         }
         prev_mac = e.mac;
         expected_seq += 1;
@@ -232,7 +260,10 @@ pub async fn for_target<'e>(db: impl AnyExecutor<'e>, user_id: i64) -> Result<Ve
     .bind(user_id)
     .fetch_all(db)
     .await?;
-    Ok(rows.iter().map(StoredEntry::from_row).collect::<sqlx::Result<_>>()?)
+    Ok(rows
+        .iter()
+        .map(StoredEntry::from_row)
+        .collect::<sqlx::Result<_>>()?)
 }
 
 /// Every entry in order (for the console and tests).
@@ -243,5 +274,8 @@ pub async fn all<'e>(db: impl AnyExecutor<'e>) -> Result<Vec<StoredEntry>> {
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.iter().map(StoredEntry::from_row).collect::<sqlx::Result<_>>()?)
+    Ok(rows
+        .iter()
+        .map(StoredEntry::from_row)
+        .collect::<sqlx::Result<_>>()?)
 }

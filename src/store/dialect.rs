@@ -52,11 +52,23 @@ impl Dialect {
     pub(super) async fn check(self, pool: &AnyPool) -> Result<()> {
         if self == Dialect::Sqlite {
             let mut conn = pool.acquire().await?;
-            let journal: String = sqlx::query("PRAGMA journal_mode").fetch_one(&mut *conn).await?.try_get(0)?;
-            let sync: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await?.try_get(0)?;
-            let fk: i64 = sqlx::query("PRAGMA foreign_keys").fetch_one(&mut *conn).await?.try_get(0)?;
+            let journal: String = sqlx::query("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            let sync: i64 = sqlx::query("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
+            let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get(0)?;
             // An in-memory database reports "memory"; files must be in WAL.
-            if !(journal.eq_ignore_ascii_case("wal") || journal.eq_ignore_ascii_case("memory")) || sync != 2 || fk != 1 {
+            if !(journal.eq_ignore_ascii_case("wal") || journal.eq_ignore_ascii_case("memory"))
+                || sync != 2
+                || fk != 1
+            {
                 return Err(StoreError::Setup(format!(
                     "SQLite settings not in effect: journal_mode={journal}, synchronous={sync}, foreign_keys={fk}"
                 )));
@@ -76,7 +88,9 @@ impl Dialect {
     /// write lock; PostgreSQL locks the table against other appenders (readers are not blocked).
     pub(super) async fn lock_audit_chain(self, tx: &mut Tx) -> sqlx::Result<()> {
         if self == Dialect::Postgres {
-            sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE").execute(&mut **tx).await?;
+            sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut **tx)
+                .await?;
         }
         Ok(())
     }

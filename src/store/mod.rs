@@ -54,7 +54,9 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(dialect.max_connections())
-            .after_connect(move |conn, _meta| Box::pin(async move { dialect.prepare_connection(conn).await }))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move { dialect.prepare_connection(conn).await })
+            })
             .connect_with(options)
             .await?;
         let store = Store { pool, dialect };
@@ -65,8 +67,16 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self.dialect {
-            Dialect::Sqlite => sqlx::migrate!("src/store/migrations/sqlite").run(&self.pool).await?,
-            Dialect::Postgres => sqlx::migrate!("src/store/migrations/postgres").run(&self.pool).await?,
+            Dialect::Sqlite => {
+                sqlx::migrate!("src/store/migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("src/store/migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -87,7 +97,11 @@ impl Store {
 
     /// `PRAGMA integrity_check` / a trivial query: for `/health`.
     pub async fn healthy(&self) -> bool {
-        sqlx::query("SELECT 1").fetch_one(&self.pool).await.and_then(|r| r.try_get::<i64, _>(0)).is_ok()
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|r| r.try_get::<i64, _>(0))
+            .is_ok()
     }
 
     pub async fn close(&self) {

@@ -27,12 +27,19 @@ pub struct Institution {
 
 impl Institution {
     pub fn as_ref(&self) -> InstitutionRef {
-        InstitutionRef { id: self.id, municipality_id: self.municipality_id }
+        InstitutionRef {
+            id: self.id,
+            municipality_id: self.municipality_id,
+        }
     }
 }
 
 fn municipality(row: &AnyRow) -> sqlx::Result<Municipality> {
-    Ok(Municipality { id: row.try_get("id")?, code: row.try_get("code")?, name: row.try_get("name")? })
+    Ok(Municipality {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+    })
 }
 
 fn institution(row: &AnyRow) -> sqlx::Result<Institution> {
@@ -57,17 +64,27 @@ macro_rules! institution_select {
     };
 }
 
-pub async fn add_municipality(tx: &mut Tx, code: &MunicipalityCode, name: &str, now: i64) -> Result<i64> {
-    let row = sqlx::query("INSERT INTO municipalities (code, name, created_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(code.as_str())
-        .bind(name)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
+pub async fn add_municipality(
+    tx: &mut Tx,
+    code: &MunicipalityCode,
+    name: &str,
+    now: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO municipalities (code, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(code.as_str())
+    .bind(name)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
     Ok(row.try_get("id")?)
 }
 
-pub async fn municipality_by_code<'e>(db: impl AnyExecutor<'e>, code: &str) -> Result<Option<Municipality>> {
+pub async fn municipality_by_code<'e>(
+    db: impl AnyExecutor<'e>,
+    code: &str,
+) -> Result<Option<Municipality>> {
     let row = sqlx::query("SELECT id, code, name FROM municipalities WHERE code = $1")
         .bind(code.to_string())
         .fetch_optional(db)
@@ -75,7 +92,10 @@ pub async fn municipality_by_code<'e>(db: impl AnyExecutor<'e>, code: &str) -> R
     Ok(row.as_ref().map(municipality).transpose()?)
 }
 
-pub async fn municipality_by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<Option<Municipality>> {
+pub async fn municipality_by_id<'e>(
+    db: impl AnyExecutor<'e>,
+    id: i64,
+) -> Result<Option<Municipality>> {
     let row = sqlx::query("SELECT id, code, name FROM municipalities WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
@@ -84,11 +104,19 @@ pub async fn municipality_by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result
 }
 
 pub async fn list_municipalities<'e>(db: impl AnyExecutor<'e>) -> Result<Vec<Municipality>> {
-    let rows = sqlx::query("SELECT id, code, name FROM municipalities ORDER BY code").fetch_all(db).await?;
+    let rows = sqlx::query("SELECT id, code, name FROM municipalities ORDER BY code")
+        .fetch_all(db)
+        .await?;
     Ok(rows.iter().map(municipality).collect::<sqlx::Result<_>>()?)
 }
 
-pub async fn add_institution(tx: &mut Tx, code: &InstitutionCode, name: &str, municipality_id: i64, now: i64) -> Result<i64> {
+pub async fn add_institution(
+    tx: &mut Tx,
+    code: &InstitutionCode,
+    name: &str,
+    municipality_id: i64,
+    now: i64,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO institutions (code, name, municipality_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -102,11 +130,18 @@ pub async fn add_institution(tx: &mut Tx, code: &InstitutionCode, name: &str, mu
 }
 
 pub async fn rename_institution(tx: &mut Tx, id: i64, name: &str) -> Result<()> {
-    sqlx::query("UPDATE institutions SET name = $1 WHERE id = $2").bind(name).bind(id).execute(&mut **tx).await?;
+    sqlx::query("UPDATE institutions SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
-pub async fn institution_by_code<'e>(db: impl AnyExecutor<'e>, code: &str) -> Result<Option<Institution>> {
+pub async fn institution_by_code<'e>(
+    db: impl AnyExecutor<'e>,
+    code: &str,
+) -> Result<Option<Institution>> {
     let row = sqlx::query(institution_select!("WHERE i.code = $1"))
         .bind(code.to_string())
         .fetch_optional(db)
@@ -114,18 +149,34 @@ pub async fn institution_by_code<'e>(db: impl AnyExecutor<'e>, code: &str) -> Re
     Ok(row.as_ref().map(institution).transpose()?)
 }
 
-pub async fn institution_by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<Option<Institution>> {
-    let row = sqlx::query(institution_select!("WHERE i.id = $1")).bind(id).fetch_optional(db).await?;
+pub async fn institution_by_id<'e>(
+    db: impl AnyExecutor<'e>,
+    id: i64,
+) -> Result<Option<Institution>> {
+    let row = sqlx::query(institution_select!("WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     Ok(row.as_ref().map(institution).transpose()?)
 }
 
 pub async fn list_institutions<'e>(db: impl AnyExecutor<'e>) -> Result<Vec<Institution>> {
-    let rows = sqlx::query(institution_select!("ORDER BY i.code")).fetch_all(db).await?;
+    let rows = sqlx::query(institution_select!("ORDER BY i.code"))
+        .fetch_all(db)
+        .await?;
     Ok(rows.iter().map(institution).collect::<sqlx::Result<_>>()?)
 }
 
 /// The institutions of one municipality (for a 自治体担当者's forms).
-pub async fn institutions_of<'e>(db: impl AnyExecutor<'e>, municipality_id: i64) -> Result<Vec<Institution>> {
-    let rows = sqlx::query(institution_select!("WHERE i.municipality_id = $1 ORDER BY i.code")).bind(municipality_id).fetch_all(db).await?;
+pub async fn institutions_of<'e>(
+    db: impl AnyExecutor<'e>,
+    municipality_id: i64,
+) -> Result<Vec<Institution>> {
+    let rows = sqlx::query(institution_select!(
+        "WHERE i.municipality_id = $1 ORDER BY i.code"
+    ))
+    .bind(municipality_id)
+    .fetch_all(db)
+    .await?;
     Ok(rows.iter().map(institution).collect::<sqlx::Result<_>>()?)
 }

@@ -36,7 +36,10 @@ pub async fn create<'e>(
     Ok(())
 }
 
-pub async fn by_token_hash<'e>(db: impl AnyExecutor<'e>, token_hash: &str) -> Result<Option<SessionRecord>> {
+pub async fn by_token_hash<'e>(
+    db: impl AnyExecutor<'e>,
+    token_hash: &str,
+) -> Result<Option<SessionRecord>> {
     let row = sqlx::query(
         "SELECT id, user_id, temporary, created_at, last_seen_at FROM sessions WHERE token_hash = $1",
     )
@@ -57,26 +60,43 @@ pub async fn by_token_hash<'e>(db: impl AnyExecutor<'e>, token_hash: &str) -> Re
 }
 
 pub async fn touch<'e>(db: impl AnyExecutor<'e>, id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(id).execute(db).await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
 pub async fn delete<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(db).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
 /// Ends every session of an account (password change elsewhere, reset, deletion, expiry).
 pub async fn delete_for_user<'e>(db: impl AnyExecutor<'e>, user_id: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?.rows_affected())
-}
-
-/// Forgets sessions that can no longer be used (housekeeping).
-pub async fn delete_expired<'e>(db: impl AnyExecutor<'e>, idle_before: i64, created_before: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-        .bind(idle_before)
-        .bind(created_before)
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
         .execute(db)
         .await?
         .rows_affected())
+}
+
+/// Forgets sessions that can no longer be used (housekeeping).
+pub async fn delete_expired<'e>(
+    db: impl AnyExecutor<'e>,
+    idle_before: i64,
+    created_before: i64,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_before)
+            .bind(created_before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }

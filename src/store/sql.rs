@@ -21,7 +21,10 @@ pub struct SqlBuilder {
 
 impl SqlBuilder {
     pub fn new(sql: &'static str) -> Self {
-        SqlBuilder { sql: sql.to_string(), params: Vec::new() }
+        SqlBuilder {
+            sql: sql.to_string(),
+            params: Vec::new(),
+        }
     }
 
     /// Appends trusted SQL text (only ever literals written in this crate).
@@ -82,8 +85,14 @@ mod tests {
     #[test]
     fn numbered_placeholders_and_escaped_patterns() {
         let mut b = SqlBuilder::new("SELECT id FROM users WHERE 1 = 1");
-        b.push(" AND db = ").bind_text("nanbyo").push(" AND id > ").bind_int(3);
-        assert_eq!(b.sql(), "SELECT id FROM users WHERE 1 = 1 AND db = $1 AND id > $2");
+        b.push(" AND db = ")
+            .bind_text("nanbyo")
+            .push(" AND id > ")
+            .bind_int(3);
+        assert_eq!(
+            b.sql(),
+            "SELECT id FROM users WHERE 1 = 1 AND db = $1 AND id > $2"
+        );
         assert_eq!(like_contains("50%_a\\"), "%50\\%\\_a\\\\%");
     }
 }

@@ -72,7 +72,9 @@ impl UserRecord {
             id: row.try_get("id")?,
             login_id: row.try_get("login_id")?,
             user_type: UserType::parse(&user_type).ok_or_else(|| corrupt("user_type"))?,
-            db: db.map(|d| Db::parse(&d).ok_or_else(|| corrupt("db"))).transpose()?,
+            db: db
+                .map(|d| Db::parse(&d).ok_or_else(|| corrupt("db")))
+                .transpose()?,
             institution_id: row.try_get("institution_id")?,
             institution_code: row.try_get("institution_code")?,
             institution_name: row.try_get("institution_name")?,
@@ -88,7 +90,12 @@ impl UserRecord {
             phone: row.try_get("phone")?,
             remarks: row.try_get("remarks")?,
             expires_on: expires_on
-                .map(|d| Date::parse(&d, time::macros::format_description!("[year]-[month]-[day]")))
+                .map(|d| {
+                    Date::parse(
+                        &d,
+                        time::macros::format_description!("[year]-[month]-[day]"),
+                    )
+                })
                 .transpose()
                 .map_err(|_| corrupt("expires_on"))?,
             password_hash: row.try_get("password_hash")?,
@@ -111,7 +118,10 @@ impl UserRecord {
     }
 
     pub fn lockout(&self) -> Lockout {
-        Lockout { failures: u32::try_from(self.failed_logins).unwrap_or(u32::MAX), locked_at: self.locked_at }
+        Lockout {
+            failures: u32::try_from(self.failed_logins).unwrap_or(u32::MAX),
+            locked_at: self.locked_at,
+        }
     }
 
     pub fn facts(&self) -> AccountFacts {
@@ -120,7 +130,10 @@ impl UserRecord {
             expires_on: self.expires_on,
             lockout: self.lockout(),
             has_chosen_password: self.password_hash.is_some(),
-            temp_password_expires_at: self.temp_password_mac.as_ref().and(self.temp_password_expires_at),
+            temp_password_expires_at: self
+                .temp_password_mac
+                .as_ref()
+                .and(self.temp_password_expires_at),
         }
     }
 
@@ -128,12 +141,21 @@ impl UserRecord {
     pub fn actor(&self) -> Actor {
         let scope = match (self.institution_id, self.db) {
             (Some(id), Some(db)) => Scope::Institution {
-                institution: InstitutionRef { id, municipality_id: self.municipality_id },
+                institution: InstitutionRef {
+                    id,
+                    municipality_id: self.municipality_id,
+                },
                 db,
             },
-            _ => Scope::Municipality { municipality_id: self.municipality_id },
+            _ => Scope::Municipality {
+                municipality_id: self.municipality_id,
+            },
         };
-        Actor { user_id: self.id, user_type: self.user_type, scope }
+        Actor {
+            user_id: self.id,
+            user_type: self.user_type,
+            scope,
+        }
     }
 
     /// The account as the role rules see it when it is managed; None for a 自治体担当者 (nobody
@@ -143,13 +165,21 @@ impl UserRecord {
             user_id: Some(self.id),
             user_type: self.user_type,
             db: self.db?,
-            institution: InstitutionRef { id: self.institution_id?, municipality_id: self.municipality_id },
+            institution: InstitutionRef {
+                id: self.institution_id?,
+                municipality_id: self.municipality_id,
+            },
         })
     }
 
     /// The 氏名 parts a chosen password must not contain.
     pub fn name_parts(&self) -> [&str; 4] {
-        [&self.family_name, &self.given_name, &self.family_kana, &self.given_kana]
+        [
+            &self.family_name,
+            &self.given_name,
+            &self.family_kana,
+            &self.given_kana,
+        ]
     }
 }
 
@@ -161,11 +191,17 @@ pub enum Home {
 }
 
 pub async fn by_id<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<Option<UserRecord>> {
-    let row = sqlx::query(user_select!("WHERE u.id = $1")).bind(id).fetch_optional(db).await?;
+    let row = sqlx::query(user_select!("WHERE u.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     row.as_ref().map(UserRecord::from_row).transpose()
 }
 
-pub async fn by_login_id<'e>(db: impl AnyExecutor<'e>, login_id: &str) -> Result<Option<UserRecord>> {
+pub async fn by_login_id<'e>(
+    db: impl AnyExecutor<'e>,
+    login_id: &str,
+) -> Result<Option<UserRecord>> {
     let row = sqlx::query(user_select!("WHERE u.login_id = $1"))
         .bind(login_id.to_string())
         .fetch_optional(db)
@@ -260,7 +296,11 @@ pub async fn count_active_in_institution<'e>(
 }
 
 /// Active 自治体担当者 of one municipality.
-pub async fn count_active_officers<'e>(db: impl AnyExecutor<'e>, municipality_id: i64, now: i64) -> Result<u64> {
+pub async fn count_active_officers<'e>(
+    db: impl AnyExecutor<'e>,
+    municipality_id: i64,
+    now: i64,
+) -> Result<u64> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM users WHERE municipality_id = $1 AND user_type = 'municipal' \
          AND deleted_at IS NULL AND (expires_on IS NULL OR expires_on >= $2)",
@@ -273,7 +313,11 @@ pub async fn count_active_officers<'e>(db: impl AnyExecutor<'e>, municipality_id
 }
 
 /// Saves the lockout facts after a failed or successful login.
-pub async fn save_lockout<'e>(db: impl AnyExecutor<'e>, user_id: i64, lockout: Lockout) -> Result<()> {
+pub async fn save_lockout<'e>(
+    db: impl AnyExecutor<'e>,
+    user_id: i64,
+    lockout: Lockout,
+) -> Result<()> {
     sqlx::query("UPDATE users SET failed_logins = $1, locked_at = $2 WHERE id = $3")
         .bind(i64::from(lockout.failures))
         .bind(lockout.locked_at)
@@ -298,7 +342,13 @@ pub async fn set_chosen_password(tx: &mut Tx, user_id: i64, phc: &str, now: i64)
 }
 
 /// Stores a new temporary password's MAC; the earlier one, and any chosen password, stop working.
-pub async fn set_temp_password(tx: &mut Tx, permit: &Permit, mac: &str, now: i64, expires_at: i64) -> Result<()> {
+pub async fn set_temp_password(
+    tx: &mut Tx,
+    permit: &Permit,
+    mac: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE users SET password_hash = NULL, temp_password_mac = $1, temp_password_issued_at = $2, \
          temp_password_expires_at = $3, updated_at = $2 WHERE id = $4 AND deleted_at IS NULL",
@@ -327,10 +377,12 @@ pub async fn void_password(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()>
 
 /// アカウントロック解除.
 pub async fn unlock(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_at = NULL, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(permit.target_user_id())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET failed_logins = 0, locked_at = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(permit.target_user_id())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

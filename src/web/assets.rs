@@ -12,7 +12,11 @@ pub struct Asset {
 }
 
 fn asset(body: &'static str, content_type: ContentType) -> Asset {
-    Asset { body, content_type, cache: Header::new("Cache-Control", "public, max-age=3600") }
+    Asset {
+        body,
+        content_type,
+        cache: Header::new("Cache-Control", "public, max-age=3600"),
+    }
 }
 
 #[get("/static/app.css")]

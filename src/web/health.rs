@@ -16,9 +16,21 @@ pub struct Health {
 #[get("/health")]
 async fn health(app: &State<App>) -> (Status, Json<Health>) {
     if app.store.healthy().await {
-        (Status::Ok, Json(Health { status: "ok", database: "ok" }))
+        (
+            Status::Ok,
+            Json(Health {
+                status: "ok",
+                database: "ok",
+            }),
+        )
     } else {
-        (Status::ServiceUnavailable, Json(Health { status: "error", database: "unreachable" }))
+        (
+            Status::ServiceUnavailable,
+            Json(Health {
+                status: "error",
+                database: "unreachable",
+            }),
+        )
     }
 }
 

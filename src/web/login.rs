@@ -32,7 +32,9 @@ const ASK_RESPONSIBLE: &str =
     "ロックされた場合やパスワードがわからない場合は、所属医療機関の責任者（または指定医）にお問い合わせください。";
 
 fn login_page(flash: Option<FlashMessage<'_>>) -> Page {
-    Page::new("login.html").with("hint", ASK_RESPONSIBLE).notice(Notice::from_flash(flash))
+    Page::new("login.html")
+        .with("hint", ASK_RESPONSIBLE)
+        .notice(Notice::from_flash(flash))
 }
 
 #[get("/login")]
@@ -52,10 +54,17 @@ async fn submit(
     app: &State<App>,
     policy: &State<CookiePolicy>,
 ) -> Result<Either<Redirect, Page>, WebError> {
-    let typed_id = form.0.context.field_value("login_id").unwrap_or("").to_string();
+    let typed_id = form
+        .0
+        .context
+        .field_value("login_id")
+        .unwrap_or("")
+        .to_string();
     let Some(values) = form.0.value else {
         return Ok(Either::Right(
-            login_page(None).with("error", failure_message(app)).with("login_id", typed_id),
+            login_page(None)
+                .with("error", failure_message(app))
+                .with("login_id", typed_id),
         ));
     };
     match app.login(&values.login_id, &values.password, addr.0).await? {
@@ -89,7 +98,8 @@ async fn submit(
 }
 
 fn session_token_of(jar: &CookieJar<'_>, policy: &CookiePolicy) -> Option<String> {
-    jar.get(policy.session_name()).map(|c| c.value().to_string())
+    jar.get(policy.session_name())
+        .map(|c| c.value().to_string())
 }
 
 #[post("/logout", data = "<form>")]
@@ -104,7 +114,10 @@ async fn logout(
     let _ = form;
     app.logout(&user.0, addr.0).await?;
     jar.remove(policy.cookie(policy.session_name(), String::new()));
-    Ok(Flash::success(Redirect::to("/login"), "ログアウトしました。"))
+    Ok(Flash::success(
+        Redirect::to("/login"),
+        "ログアウトしました。",
+    ))
 }
 
 pub fn routes() -> Vec<Route> {

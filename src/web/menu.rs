@@ -36,10 +36,17 @@ impl Header {
             name: u.full_name(),
             user_type: u.user_type.label(),
             login_id: u.login_id.clone(),
-            organisation: u.institution_name.clone().unwrap_or_else(|| u.municipality_name.clone()),
+            organisation: u
+                .institution_name
+                .clone()
+                .unwrap_or_else(|| u.municipality_name.clone()),
             db: u.db.map(|d| d.label()),
             temporary: auth.is_temporary(),
-            menu: if auth.is_temporary() { Vec::new() } else { menu(auth) },
+            menu: if auth.is_temporary() {
+                Vec::new()
+            } else {
+                menu(auth)
+            },
         }
     }
 }
@@ -55,7 +62,9 @@ pub fn menu(_auth: &Authenticated) -> Vec<MenuItem> {
 
 #[get("/")]
 fn index(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> Page {
-    Page::new("menu.html").with("items", menu(&user.0)).notice(Notice::from_flash(flash))
+    Page::new("menu.html")
+        .with("items", menu(&user.0))
+        .notice(Notice::from_flash(flash))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -34,7 +34,17 @@ pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
         .attach(stage("menu", menu::routes()))
         .attach(stage("health", health::routes()))
         .attach(stage("assets", assets::routes()))
-        .register("/", catchers![unauthorized, forbidden, not_found, too_large, unprocessable, internal])
+        .register(
+            "/",
+            catchers![
+                unauthorized,
+                forbidden,
+                not_found,
+                too_large,
+                unprocessable,
+                internal
+            ],
+        )
 }
 
 fn stage(name: &'static str, routes: Vec<rocket::Route>) -> AdHoc {
@@ -78,7 +88,10 @@ const INTERNAL: &str =
     "システムエラーが発生しました。時間をおいて再度お試しください。解決しない場合はシステム管理者にお問い合わせください。";
 
 fn error_page(status: Status, message: &str) -> Page {
-    Page::new("error.html").status(status).with("code", status.code).with("message", message)
+    Page::new("error.html")
+        .status(status)
+        .with("code", status.code)
+        .with("message", message)
 }
 
 #[catch(401)]
@@ -99,7 +112,10 @@ fn forbidden() -> Page {
 
 #[catch(404)]
 fn not_found() -> Page {
-    error_page(Status::NotFound, "お探しのページは見つかりませんでした。メニューからやり直してください。")
+    error_page(
+        Status::NotFound,
+        "お探しのページは見つかりませんでした。メニューからやり直してください。",
+    )
 }
 
 #[catch(413)]
@@ -109,7 +125,10 @@ fn too_large() -> Page {
 
 #[catch(422)]
 fn unprocessable() -> Page {
-    error_page(Status::UnprocessableEntity, "送信された内容を読み取れませんでした。画面を開き直してください。")
+    error_page(
+        Status::UnprocessableEntity,
+        "送信された内容を読み取れませんでした。画面を開き直してください。",
+    )
 }
 
 #[catch(500)]
@@ -125,7 +144,10 @@ pub struct SecurityHeaders {
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
-        Info { name: "security headers", kind: Kind::Response }
+        Info {
+            name: "security headers",
+            kind: Kind::Response,
+        }
     }
 
     async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {

@@ -42,12 +42,26 @@ async fn submit(
     policy: &State<CookiePolicy>,
 ) -> Result<Either<Flash<Redirect>, Page>, WebError> {
     let Some(values) = form.0.value else {
-        return Ok(Either::Right(page(app, &user).with("errors", vec!["すべての項目を入力してください。"])));
+        return Ok(Either::Right(
+            page(app, &user).with("errors", vec!["すべての項目を入力してください。"]),
+        ));
     };
-    match app.change_password(&user.0, &values.current, &values.new, &values.confirm, addr.0).await? {
+    match app
+        .change_password(
+            &user.0,
+            &values.current,
+            &values.new,
+            &values.confirm,
+            addr.0,
+        )
+        .await?
+    {
         Ok(token) => {
             jar.add(policy.cookie(policy.session_name(), token));
-            Ok(Either::Left(Flash::success(Redirect::to("/"), "パスワードを変更しました。")))
+            Ok(Either::Left(Flash::success(
+                Redirect::to("/"),
+                "パスワードを変更しました。",
+            )))
         }
         Err(ChangeRefused::CurrentWrong) => Ok(Either::Right(page(app, &user).with(
             "current_error",

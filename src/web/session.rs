@@ -72,12 +72,16 @@ pub(super) fn app<'r>(req: &'r Request<'_>) -> &'r App {
 }
 
 fn cookie_policy(req: &Request<'_>) -> CookiePolicy {
-    *req.rocket().state::<CookiePolicy>().expect("CookiePolicy is managed")
+    *req.rocket()
+        .state::<CookiePolicy>()
+        .expect("CookiePolicy is managed")
 }
 
 /// The session token in the cookie, if any.
 pub(super) fn session_token(req: &Request<'_>) -> Option<String> {
-    req.cookies().get(cookie_policy(req).session_name()).map(|c| c.value().to_string())
+    req.cookies()
+        .get(cookie_policy(req).session_name())
+        .map(|c| c.value().to_string())
 }
 
 pub(super) async fn request_session<'r>(req: &'r Request<'_>) -> &'r RequestSession {
@@ -138,7 +142,10 @@ pub struct CurrentUser(pub Authenticated);
 /// A logged-in person, possibly on a temporary password.
 pub struct AnyUser(pub Authenticated);
 
-async fn authenticated(req: &Request<'_>, allow_temporary: bool) -> request::Outcome<Authenticated, ()> {
+async fn authenticated(
+    req: &Request<'_>,
+    allow_temporary: bool,
+) -> request::Outcome<Authenticated, ()> {
     let session = request_session(req).await;
     if session.failed {
         return Outcome::Error((Status::InternalServerError, ()));

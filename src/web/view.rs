@@ -20,7 +20,8 @@ impl Views {
         let mut tera = Tera::default();
         let mut files = Vec::new();
         collect(&TEMPLATES, &mut files);
-        tera.add_raw_templates(files).expect("embedded templates compile");
+        tera.add_raw_templates(files)
+            .expect("embedded templates compile");
         // Autoescape every template: they are all HTML.
         tera.autoescape_on(vec![".html"]);
         Views(tera)
@@ -53,7 +54,11 @@ impl Notice {
     /// A `Flash` set by the previous request (`success` is green, anything else an error).
     pub fn from_flash(flash: Option<rocket::request::FlashMessage<'_>>) -> Option<Notice> {
         flash.map(|f| Notice {
-            kind: if f.kind() == "success" { "success" } else { "error" },
+            kind: if f.kind() == "success" {
+                "success"
+            } else {
+                "error"
+            },
             text: f.message().to_string(),
         })
     }
@@ -69,7 +74,11 @@ pub struct Page {
 
 impl Page {
     pub fn new(template: &'static str) -> Page {
-        Page { template, ctx: Context::new(), status: Status::Ok }
+        Page {
+            template,
+            ctx: Context::new(),
+            status: Status::Ok,
+        }
     }
 
     pub fn with(mut self, key: &str, value: impl Serialize) -> Page {
@@ -101,7 +110,10 @@ impl<'r> Responder<'r, 'static> for Page {
         if let Some(auth) = &session.auth {
             self.ctx.insert("me", &super::menu::Header::of(auth));
         }
-        let views = req.rocket().state::<Views>().ok_or(Status::InternalServerError)?;
+        let views = req
+            .rocket()
+            .state::<Views>()
+            .ok_or(Status::InternalServerError)?;
         let html = views.render(self.template, &self.ctx).map_err(|e| {
             rocket::error!("template {}: {e:?}", self.template);
             Status::InternalServerError

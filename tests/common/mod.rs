@@ -51,11 +51,16 @@ pub async fn server_with_figment(
     figment: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
 ) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+    let mut settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
     adjust(&mut settings);
     let keys = Keys::load(&settings).unwrap();
     let clock = Arc::new(ManualClock::new(START));
-    let app = App::open(settings, keys.clone(), clock.clone()).await.unwrap();
+    let app = App::open(settings, keys.clone(), clock.clone())
+        .await
+        .unwrap();
     seed_orgs(&app).await;
     let base = rocket::Config::figment()
         .merge(Serialized::defaults(rocket::Config::debug_default()))
@@ -70,8 +75,12 @@ pub async fn server_with_figment(
 async fn seed_orgs(app: &App) {
     app.add_municipality(SHINJUKU, "新宿区").await.unwrap();
     app.add_municipality(SAPPORO, "札幌市").await.unwrap();
-    app.add_institution(HOSPITAL, "東京中央病院", SHINJUKU).await.unwrap();
-    app.add_institution(OTHER_HOSPITAL, "新宿西クリニック", SHINJUKU).await.unwrap();
+    app.add_institution(HOSPITAL, "東京中央病院", SHINJUKU)
+        .await
+        .unwrap();
+    app.add_institution(OTHER_HOSPITAL, "新宿西クリニック", SHINJUKU)
+        .await
+        .unwrap();
 }
 
 impl TestServer {
@@ -89,7 +98,10 @@ impl TestServer {
             given_kana: "ミサキ".into(),
             ..RawProfile::default()
         };
-        let home = BootstrapHome::Institution { code: HOSPITAL.into(), db };
+        let home = BootstrapHome::Institution {
+            code: HOSPITAL.into(),
+            db,
+        };
         let (user, issued) = self.app().bootstrap(&home, &raw).await.unwrap();
         (user, issued.password)
     }
@@ -106,7 +118,11 @@ impl TestServer {
             .post("/login")
             .remote(peer())
             .header(ContentType::Form)
-            .body(form(&[("csrf", &csrf), ("login_id", login_id), ("password", password)]))
+            .body(form(&[
+                ("csrf", &csrf),
+                ("login_id", login_id),
+                ("password", password),
+            ]))
             .dispatch()
             .await
     }
@@ -122,7 +138,12 @@ impl TestServer {
             .post("/password")
             .remote(peer())
             .header(ContentType::Form)
-            .body(form(&[("csrf", &csrf), ("current", temp), ("new", new), ("confirm", new)]))
+            .body(form(&[
+                ("csrf", &csrf),
+                ("current", temp),
+                ("new", new),
+                ("confirm", new),
+            ]))
             .dispatch()
             .await;
         assert_eq!(res.status(), Status::SeeOther, "password change refused");
@@ -131,13 +152,22 @@ impl TestServer {
 
     /// GET a page and return the CSRF token of its forms.
     pub async fn page_csrf(&self, path: &str) -> String {
-        let res = self.client.get(path.to_string()).remote(peer()).dispatch().await;
+        let res = self
+            .client
+            .get(path.to_string())
+            .remote(peer())
+            .dispatch()
+            .await;
         assert_eq!(res.status(), Status::Ok, "GET {path}");
         csrf_of(&res.into_string().await.unwrap())
     }
 
     pub async fn get(&self, path: &str) -> LocalResponse<'_> {
-        self.client.get(path.to_string()).remote(peer()).dispatch().await
+        self.client
+            .get(path.to_string())
+            .remote(peer())
+            .dispatch()
+            .await
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
@@ -152,7 +182,12 @@ impl TestServer {
 
     pub async fn count(&self, sql: &'static str) -> i64 {
         use sqlx::Row;
-        sqlx::query(sql).fetch_one(self.app().store.pool()).await.unwrap().try_get::<i64, _>(0).unwrap()
+        sqlx::query(sql)
+            .fetch_one(self.app().store.pool())
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
     }
 }
 
@@ -176,9 +211,141 @@ fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for tests/auth_http.rs and tests/console.rs.
+
+/// A server whose cookies are `Secure` and `__Host-` prefixed, as under TLS (here or at a proxy).
+pub async fn secure_server() -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    let keys = Keys::load(&settings).unwrap();
+    let clock = Arc::new(ManualClock::new(START));
+    let app = App::open(settings, keys.clone(), clock.clone())
+        .await
+        .unwrap();
+    seed_orgs(&app).await;
+    let figment = rocket::Config::figment()
+        .merge(Serialized::defaults(rocket::Config::debug_default()))
+        .merge(("ip_header", false))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", keys.rocket_secret.clone()));
+    let rocket = nanbyo_accounts::web::build(app, figment, true);
+    let client = Client::tracked(rocket).await.unwrap();
+    TestServer { client, clock, dir }
+}
+
+/// The message box of a refused login (`<div id="login-error">…</div>`), tags stripped and
+/// whitespace collapsed; None when the page shows no error.
+pub fn login_error(html: &str) -> Option<String> {
+    let start = html.find("id=\"login-error\"")?;
+    let start = start + html[start..].find('>')? + 1;
+    let end = start + html[start..].find("</div>")?;
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html[start..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The Set-Cookie headers of a response.
+pub fn set_cookies(res: &LocalResponse<'_>) -> Vec<String> {
+    res.headers()
+        .get("Set-Cookie")
+        .map(str::to_string)
+        .collect()
+}
+
+impl TestServer {
+    /// The session token the client's browser holds (cookie `nanbyo_session`), if any.
+    pub fn session_token(&self) -> Option<String> {
+        self.client
+            .cookies()
+            .get("nanbyo_session")
+            .map(|c| c.value().to_string())
+    }
+
+    /// GET `path` presenting `token` as the session cookie (a replayed or copied cookie).
+    pub async fn get_with_session(&self, path: &str, token: &str) -> LocalResponse<'_> {
+        self.client
+            .get(path.to_string())
+            .remote(peer())
+            .cookie(rocket::http::Cookie::new("nanbyo_session", token.to_string()))
+            .dispatch()
+            .await
+    }
+
+    /// A login from another machine: its own GET /login and POST /login from `addr`.
+    pub async fn post_login_from(
+        &self,
+        addr: SocketAddr,
+        login_id: &str,
+        password: &str,
+    ) -> LocalResponse<'_> {
+        let res = self.client.get("/login").remote(addr).dispatch().await;
+        let csrf = csrf_of(&res.into_string().await.unwrap());
+        self.client
+            .post("/login")
+            .remote(addr)
+            .header(ContentType::Form)
+            .body(form(&[
+                ("csrf", &csrf),
+                ("login_id", login_id),
+                ("password", password),
+            ]))
+            .dispatch()
+            .await
+    }
+
+    /// Logs the client's browser out (the button in the header; /password has it for every session).
+    pub async fn logout(&self) {
+        let csrf = self.page_csrf("/password").await;
+        let res = self.post_form("/logout", &[("csrf", &csrf)]).await;
+        assert_eq!(res.status(), Status::SeeOther, "logout");
+        assert_eq!(res.headers().get_one("Location"), Some("/login"));
+    }
+
+    /// The account as stored now.
+    pub async fn user(&self, id: i64) -> UserRecord {
+        self.app().user_by_id(id).await.unwrap()
+    }
+
+    /// Every audit entry, oldest first.
+    pub async fn audit(&self) -> Vec<nanbyo_accounts::store::audit::StoredEntry> {
+        nanbyo_accounts::store::audit::all(self.app().store.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Rows in `sessions` for one account.
+    pub async fn sessions_of(&self, user_id: i64) -> i64 {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(self.app().store.pool())
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
+    }
 }
