@@ -605,3 +605,35 @@ async fn no_password_or_session_token_is_stored_in_plain_text() {
         assert!(!e.content.details.contains(&temp) && !e.content.details.contains(CHOSEN));
     }
 }
+
+// ---- Lockout under concurrent guessing ------------------------------------------------------
+
+#[rocket::async_test]
+async fn concurrent_wrong_passwords_all_count_toward_the_lock() {
+    let s = server().await;
+    let user = responsible_with_password(&s).await;
+    let app = s.app();
+
+    // Eight guesses at once (each waits for argon2 while the others run).
+    let guesses = (0..8).map(|i| {
+        let addr = Some(format!("192.0.2.{}", 100 + i));
+        let login_id = user.login_id.clone();
+        async move { app.login(&login_id, "Wrong-password9", addr).await.unwrap() }
+    });
+    futures_util::future::join_all(guesses).await;
+
+    let u = s.user(user.id).await;
+    assert!(
+        u.locked_at.is_some(),
+        "8 concurrent failures must lock the account (failed_logins = {})",
+        u.failed_logins
+    );
+    let locks = s
+        .audit()
+        .await
+        .iter()
+        .filter(|e| e.content.action == "account_locked")
+        .count();
+    assert_eq!(locks, 1, "locked exactly once");
+    assert!(refused(s.post_login(&user.login_id, CHOSEN).await).await.starts_with(FAILED));
+}

@@ -143,6 +143,107 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Failure, Outcome::Denied];
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// The stored `actor_label` of entries made at the server's console.
+pub const CONSOLE_LABEL: &str = "console";
+/// The stored `actor_label` of entries with nobody identified (a failed login).
+pub const ANONYMOUS_LABEL: &str = "-";
+
+/// How the 操作履歴 screen names the console as an actor.
+pub const CONSOLE_DISPLAY: &str = "システム管理者（コンソール）";
+/// How the 操作履歴 screen names an unidentified actor.
+pub const ANONYMOUS_DISPLAY: &str = "（未認証）";
+
+/// The 操作者 as shown: the stored label, with the console and nobody in words.
+pub fn actor_display(actor_label: &str) -> &str {
+    match actor_label {
+        CONSOLE_LABEL => CONSOLE_DISPLAY,
+        ANONYMOUS_LABEL => ANONYMOUS_DISPLAY,
+        other => other,
+    }
+}
+
+/// The 操作 as shown (the stored value itself if a newer version wrote an action this one lacks).
+pub fn action_display(action: &str) -> &str {
+    Action::parse(action).map_or(action, |a| a.label())
+}
+
+/// The 結果 as shown.
+pub fn outcome_display(result: &str) -> &str {
+    Outcome::parse(result).map_or(result, |o| o.label())
+}
+
+/// Entries per page on the 操作履歴 screen.
+pub const PER_PAGE: u32 = 50;
+
+/// The most entries one CSV export may hold (narrow the period for more).
+pub const EXPORT_MAX: u64 = 100_000;
+
+/// The 操作履歴 screen's conditions (all optional; the dates are JST days, both ends included).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    pub from: Option<time::Date>,
+    pub to: Option<time::Date>,
+    /// Words that must all occur in the 操作者 (login ID and name).
+    pub actor: Vec<String>,
+    pub action: Option<Action>,
+    /// Words that must all occur in the 対象.
+    pub target: Vec<String>,
+    /// 1-based.
+    pub page: u32,
+}
+
+impl AuditQuery {
+    /// Splits a typed condition into words (half- and full-width spaces both separate), so that
+    /// 「髙橋 美咲」 finds 「髙橋　美咲」.
+    pub fn words(input: &str) -> Vec<String> {
+        input
+            .split(|c: char| c.is_whitespace() || c == '\u{3000}')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Whether the console's displayed name matches the 操作者 condition (its stored label is
+    /// `console`, which nobody would type).
+    pub fn actor_matches_console(&self) -> bool {
+        !self.actor.is_empty()
+            && self
+                .actor
+                .iter()
+                .all(|w| CONSOLE_DISPLAY.contains(w.as_str()))
+    }
+
+    /// The page actually shown for `total` entries: `page` clamped to 1..=last.
+    pub fn clamped_page(&self, total: u64) -> u32 {
+        let last = total.div_ceil(u64::from(PER_PAGE)).max(1);
+        u64::from(self.page.max(1)).min(last) as u32
+    }
+}
+
+/// 2026/11/24 09:00:05 (JST), for the CSV export (which keeps the seconds).
+pub fn format_jst_seconds(at: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(at)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(super::time::JST);
+    format!(
+        "{:04}/{:02}/{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// An entry's content as stored (everything the MAC covers).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChainedContent {
@@ -238,6 +339,38 @@ mod tests {
             .mac(&key, GENESIS_MAC)
         );
         assert_ne!(m, base.mac(&SecretKey::new(vec![8; 32]), GENESIS_MAC));
+    }
+
+    #[test]
+    fn labels_and_conditions() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(action_display("login_success"), "ログイン");
+        assert_eq!(action_display("future_thing"), "future_thing");
+        assert_eq!(outcome_display("denied"), "拒否");
+        assert_eq!(actor_display("console"), CONSOLE_DISPLAY);
+        assert_eq!(actor_display("-"), ANONYMOUS_DISPLAY);
+        assert_eq!(actor_display("ABCD2345 髙橋　美咲"), "ABCD2345 髙橋　美咲");
+        assert_eq!(
+            AuditQuery::words(" 髙橋　美咲  x "),
+            vec!["髙橋", "美咲", "x"]
+        );
+        let q = AuditQuery {
+            actor: AuditQuery::words("コンソール"),
+            ..Default::default()
+        };
+        assert!(q.actor_matches_console());
+        assert!(!AuditQuery::default().actor_matches_console());
+        let q = AuditQuery {
+            page: 9,
+            ..Default::default()
+        };
+        assert_eq!(q.clamped_page(0), 1);
+        assert_eq!(q.clamped_page(50), 1);
+        assert_eq!(q.clamped_page(51), 2);
+        assert_eq!(q.clamped_page(1000), 9);
+        assert_eq!(format_jst_seconds(1_795_478_405), "2026/11/24 09:00:05");
     }
 
     #[test]

@@ -13,11 +13,15 @@ pub mod fields;
 pub mod fold;
 pub mod kinds;
 pub mod lockout;
+pub mod operations;
 pub mod password;
 pub mod roles;
+pub mod search;
 pub mod session;
+pub mod spreadsheet;
 pub mod state;
 pub mod time;
+pub mod visibility;
 
 pub use codes::{InstitutionCode, MunicipalityCode};
 pub use fields::{

@@ -8,7 +8,7 @@ use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
 use crate::store::sessions::{self, SessionRecord};
 use crate::store::users::{self, UserRecord};
 
-use super::{App, Result};
+use super::{App, Result, ServiceError};
 
 /// A request's logged-in person.
 #[derive(Debug, Clone)]
@@ -140,6 +140,16 @@ impl App {
             }
         };
         let mut tx = self.store.begin_write().await?;
+        // The row was read before the argon2 wait; concurrent attempts on the same account would
+        // each count from the same stale number (eight guesses at once counted as one). Read it
+        // again under the write lock and decide from what it says now.
+        let current = users::by_id(&mut *tx, user.id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let ok = ok
+            && current.facts().may_log_in(&policy, now)
+            && current.password_hash == user.password_hash
+            && current.temp_password_mac == user.temp_password_mac;
         if ok {
             users::save_lockout(&mut *tx, user.id, Lockout::cleared()).await?;
             let token = credentials::generate_session_token();
@@ -172,7 +182,7 @@ impl App {
                 temporary,
             });
         }
-        let (next, just_locked) = user.lockout().after_failure(&policy, now);
+        let (next, just_locked) = current.lockout().after_failure(&policy, now);
         users::save_lockout(&mut *tx, user.id, next).await?;
         let entry = AuditEntry::new(
             AuditActor::Anonymous,

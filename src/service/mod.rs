@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod console;
+pub mod users;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

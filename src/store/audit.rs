@@ -4,10 +4,16 @@ use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::{AnyExecutor, Row};
 
-use crate::domain::audit::{Action, ChainedContent, Outcome, GENESIS_MAC};
+use crate::domain::audit::{
+    Action, AuditQuery, ChainedContent, Outcome, CONSOLE_LABEL, GENESIS_MAC,
+};
 use crate::domain::credentials::{equal_secret, SecretKey};
+use crate::domain::time::end_of_jst_day;
+use crate::domain::visibility::View;
 use crate::domain::Db;
 
+use super::search::push_view;
+use super::sql::{like_contains, SqlBuilder};
 use super::users::UserRecord;
 use super::{Result, Store, Tx};
 
@@ -274,6 +280,111 @@ pub async fn all<'e>(db: impl AnyExecutor<'e>) -> Result<Vec<StoredEntry>> {
     )
     .fetch_all(db)
     .await?;
+    Ok(rows
+        .iter()
+        .map(StoredEntry::from_row)
+        .collect::<sqlx::Result<_>>()?)
+}
+
+/// Appends `WHERE`-conditions (after a `WHERE 1 = 1`) restricting `a` (audit_log) to the entries
+/// `viewer` may read (DESIGN §3, §11): those whose actor or target is the viewer itself or an account
+/// its [`View`](crate::domain::visibility::View) lists. Console entries and failed logins are read
+/// through their target.
+pub fn push_visible(b: &mut SqlBuilder, viewer_id: i64, view: &View) {
+    b.push(" AND (a.actor_user_id = ")
+        .bind_int(viewer_id)
+        .push(" OR a.target_user_id = ")
+        .bind_int(viewer_id)
+        .push(" OR a.target_user_id IN (SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1");
+    push_view(b, view);
+    b.push(") OR a.actor_user_id IN (SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1");
+    push_view(b, view);
+    b.push("))");
+}
+
+/// Every word must occur in `column` (a literal naming an audit_log column).
+fn push_words(b: &mut SqlBuilder, column: &'static str, words: &[String]) {
+    for (n, w) in words.iter().enumerate() {
+        if n > 0 {
+            b.push(" AND ");
+        }
+        b.push(column)
+            .push(" LIKE ")
+            .bind_text(like_contains(w))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+fn push_query(b: &mut SqlBuilder, viewer_id: i64, view: &View, query: &AuditQuery) {
+    push_visible(b, viewer_id, view);
+    if let Some(from) = query.from {
+        // The first instant of `from` in Japan is the end of the day before.
+        let start = match from.previous_day() {
+            Some(day) => end_of_jst_day(day),
+            None => i64::MIN,
+        };
+        b.push(" AND a.at >= ").bind_int(start);
+    }
+    if let Some(to) = query.to {
+        b.push(" AND a.at < ").bind_int(end_of_jst_day(to));
+    }
+    if !query.actor.is_empty() {
+        b.push(" AND ((");
+        push_words(b, "a.actor_label", &query.actor);
+        b.push(")");
+        if query.actor_matches_console() {
+            b.push(" OR (a.actor_user_id IS NULL AND a.actor_label = ")
+                .bind_text(CONSOLE_LABEL)
+                .push(")");
+        }
+        b.push(")");
+    }
+    if let Some(action) = query.action {
+        b.push(" AND a.action = ").bind_text(action.as_str());
+    }
+    if !query.target.is_empty() {
+        b.push(" AND a.target_label IS NOT NULL AND (");
+        push_words(b, "a.target_label", &query.target);
+        b.push(")");
+    }
+}
+
+/// The number of entries `viewer` may read that match `query` (its page is ignored).
+pub async fn count_visible<'e>(
+    db: impl AnyExecutor<'e>,
+    viewer_id: i64,
+    view: &View,
+    query: &AuditQuery,
+) -> Result<u64> {
+    let mut b = SqlBuilder::new("SELECT COUNT(*) AS n FROM audit_log a WHERE 1 = 1");
+    push_query(&mut b, viewer_id, view, query);
+    let n: i64 = b.build().fetch_one(db).await?.try_get("n")?;
+    Ok(n.max(0) as u64)
+}
+
+/// The entries `viewer` may read that match `query`, newest first: `limit` entries from `offset`,
+/// or all of them.
+pub async fn list_visible<'e>(
+    db: impl AnyExecutor<'e>,
+    viewer_id: i64,
+    view: &View,
+    query: &AuditQuery,
+    window: Option<(u64, u32)>,
+) -> Result<Vec<StoredEntry>> {
+    let mut b = SqlBuilder::new(
+        "SELECT a.id, a.seq, a.at, a.actor_user_id, a.actor_label, a.action, a.target_user_id, a.target_label, \
+         a.institution_id, a.municipality_id, a.db, a.target_type, a.result, a.client_addr, a.details, a.prev_mac, \
+         a.mac FROM audit_log a WHERE 1 = 1",
+    );
+    push_query(&mut b, viewer_id, view, query);
+    b.push(" ORDER BY a.seq DESC");
+    if let Some((offset, limit)) = window {
+        b.push(" LIMIT ")
+            .bind_int(i64::from(limit))
+            .push(" OFFSET ")
+            .bind_int(i64::try_from(offset).unwrap_or(i64::MAX));
+    }
+    let rows = b.build().fetch_all(db).await?;
     Ok(rows
         .iter()
         .map(StoredEntry::from_row)

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod dialect;
 pub mod orgs;
+pub mod search;
 pub mod sessions;
 pub mod sql;
 pub mod users;

@@ -9,6 +9,7 @@ use crate::domain::account::Profile;
 use crate::domain::lockout::Lockout;
 use crate::domain::roles::{InstitutionRef, Permit, Scope, Target};
 use crate::domain::time::{iso_date, jst_date};
+use crate::domain::fold::fold;
 use crate::domain::{credentials, AccountFacts, Actor, Db, UserType};
 
 use super::{Result, StoreError, Tx};
@@ -61,6 +62,7 @@ macro_rules! user_select {
         )
     };
 }
+pub(crate) use user_select;
 
 impl UserRecord {
     pub(super) fn from_row(row: &AnyRow) -> Result<UserRecord> {
@@ -235,10 +237,10 @@ pub async fn create(
         Home::Municipality { municipality_id } => (None, None, Some(municipality_id)),
     };
     let row = sqlx::query(
-        "INSERT INTO users (login_id, user_type, db, institution_id, municipality_id, department, \
+        "INSERT INTO users (login_id, user_type, db, institution_id, municipality_id, department, department_fold, \
          family_name, given_name, family_kana, given_kana, name_fold, kana_fold, medical_reg_no, email, phone, \
          remarks, expires_on, created_at, created_by, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $18) \
+         VALUES ($1, $2, $3, $4, $5, $6, $20, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $18) \
          RETURNING id",
     )
     .bind(login_id.clone())
@@ -260,6 +262,7 @@ pub async fn create(
     .bind(profile.expires_on.map(iso_date))
     .bind(now)
     .bind(created_by)
+    .bind(fold(profile.department.as_str()))
     .fetch_one(&mut **tx)
     .await?;
     Ok((row.try_get("id")?, login_id))
@@ -385,4 +388,65 @@ pub async fn unlock(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// [変更]: the editable fields (DESIGN §5). Type, DB and institution never change.
+pub async fn update_profile(tx: &mut Tx, permit: &Permit, profile: &Profile, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET department = $1, department_fold = $2, family_name = $3, given_name = $4, \
+         family_kana = $5, given_kana = $6, name_fold = $7, kana_fold = $8, medical_reg_no = $9, email = $10, \
+         phone = $11, remarks = $12, expires_on = $13, updated_at = $14 WHERE id = $15 AND deleted_at IS NULL",
+    )
+    .bind(profile.department.as_str().to_string())
+    .bind(fold(profile.department.as_str()))
+    .bind(profile.family_name.as_str().to_string())
+    .bind(profile.given_name.as_str().to_string())
+    .bind(profile.family_kana.as_str().to_string())
+    .bind(profile.given_kana.as_str().to_string())
+    .bind(profile.name_fold())
+    .bind(profile.kana_fold())
+    .bind(profile.medical_reg_no.as_ref().map(|n| n.as_str().to_string()))
+    .bind(profile.email.as_ref().map(|e| e.as_str().to_string()))
+    .bind(profile.phone.as_ref().map(|p| p.as_str().to_string()))
+    .bind(profile.remarks.as_ref().map(|r| r.as_str().to_string()))
+    .bind(profile.expires_on.map(iso_date))
+    .bind(now)
+    .bind(permit.target_user_id())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// アカウント削除: a tombstone. The row stays for the audit trail and its login ID is never reused.
+pub async fn mark_deleted(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET deleted_at = $1, password_hash = NULL, temp_password_mac = NULL, \
+         temp_password_expires_at = NULL, updated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(permit.target_user_id())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Another active account in `target_db` with this 医籍登録番号 (a doctor has one account per DB).
+pub async fn active_with_medical_reg_no<'e>(
+    db: impl AnyExecutor<'e>,
+    target_db: Db,
+    number: &str,
+    except: Option<i64>,
+    now: i64,
+) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT login_id FROM users WHERE db = $1 AND medical_reg_no = $2 AND deleted_at IS NULL \
+         AND (expires_on IS NULL OR expires_on >= $3) AND id <> $4 LIMIT 1",
+    )
+    .bind(target_db.as_str())
+    .bind(number.to_string())
+    .bind(today(now))
+    .bind(except.unwrap_or(-1))
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.try_get("login_id")).transpose()?)
 }

@@ -4,6 +4,9 @@ use rocket::request::FlashMessage;
 use rocket::{get, routes, Route};
 use serde::Serialize;
 
+use crate::domain::roles::{registrable, Scope};
+use crate::domain::visibility::View;
+use crate::domain::UserType;
 use crate::service::auth::Authenticated;
 
 use super::session::CurrentUser;
@@ -51,13 +54,46 @@ impl Header {
     }
 }
 
-/// The screens this person may use.
-pub fn menu(_auth: &Authenticated) -> Vec<MenuItem> {
-    vec![MenuItem {
+/// The screens this person may use, derived from the role rules: someone who may register nobody is
+/// not offered registration, a 医療クラーク等 (who sees only itself) has no search screen.
+pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
+    let actor = auth.user.actor();
+    let view = View::of(&actor);
+    let registers = match actor.scope {
+        Scope::Institution { institution, .. } => !registrable(&actor, institution).is_empty(),
+        // Registering doctors needs an institution of the municipality; the form says if there is none.
+        Scope::Municipality { .. } => actor.user_type == UserType::MunicipalOfficer,
+    };
+    let mut items = Vec::new();
+    if registers {
+        items.push(MenuItem {
+            href: "/users/new",
+            label: "医療機関ユーザ新規登録",
+            description: if actor.user_type == UserType::MunicipalOfficer {
+                "管轄の医療機関の指定医のユーザを登録します。"
+            } else {
+                "医療クラーク等のユーザを新規登録します。"
+            },
+        });
+    }
+    if view.has_search() {
+        items.push(MenuItem {
+            href: "/users",
+            label: "医療機関ユーザ検索",
+            description: "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。",
+        });
+    }
+    items.push(MenuItem {
         href: "/password",
         label: "パスワード変更",
         description: "ご自身のログインパスワードを変更します。",
-    }]
+    });
+    items.push(MenuItem {
+        href: "/audit",
+        label: "操作履歴",
+        description: "ログインや登録などの操作の記録を確認し、CSVファイルに出力します。",
+    });
+    items
 }
 
 #[get("/")]

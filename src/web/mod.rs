@@ -1,10 +1,15 @@
 //! The web screens: one module per screen, each with a `stage()` that mounts its routes.
 
 pub mod assets;
+pub mod audit;
+pub mod forms;
 pub mod health;
 pub mod login;
+pub mod manage;
 pub mod menu;
 pub mod password;
+pub mod register;
+pub mod search;
 pub mod session;
 pub mod view;
 
@@ -32,6 +37,10 @@ pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
         .attach(stage("login", login::routes()))
         .attach(stage("password", password::routes()))
         .attach(stage("menu", menu::routes()))
+        .attach(stage("register", register::routes()))
+        .attach(stage("search", search::routes()))
+        .attach(stage("manage", manage::routes()))
+        .attach(stage("audit", audit::routes()))
         .attach(stage("health", health::routes()))
         .attach(stage("assets", assets::routes()))
         .register(

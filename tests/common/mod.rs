@@ -290,7 +290,10 @@ impl TestServer {
         self.client
             .get(path.to_string())
             .remote(peer())
-            .cookie(rocket::http::Cookie::new("nanbyo_session", token.to_string()))
+            .cookie(rocket::http::Cookie::new(
+                "nanbyo_session",
+                token.to_string(),
+            ))
             .dispatch()
             .await
     }
@@ -347,5 +350,30 @@ impl TestServer {
             .unwrap()
             .try_get::<i64, _>(0)
             .unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for tests/audit_log.rs.
+
+impl TestServer {
+    /// The first 責任者 / 自治体担当者 of any home (another institution, a municipality); returns the
+    /// account and its temporary password.
+    pub async fn bootstrap_home(
+        &self,
+        home: BootstrapHome,
+        family: &str,
+        family_kana: &str,
+    ) -> (UserRecord, String) {
+        let raw = RawProfile {
+            department: "医事課".into(),
+            family_name: family.into(),
+            given_name: "太郎".into(),
+            family_kana: family_kana.into(),
+            given_kana: "タロウ".into(),
+            ..RawProfile::default()
+        };
+        let (user, issued) = self.app().bootstrap(&home, &raw).await.unwrap();
+        (user, issued.password)
     }
 }

@@ -25,6 +25,7 @@ CREATE TABLE users (
     institution_id           INTEGER REFERENCES institutions (id),
     municipality_id          INTEGER REFERENCES municipalities (id),
     department               TEXT    NOT NULL,
+    department_fold          TEXT    NOT NULL,
     family_name              TEXT    NOT NULL,
     given_name               TEXT    NOT NULL,
     family_kana              TEXT    NOT NULL,

@@ -1,0 +1,93 @@
+//! What the account forms share: the §5 fields as a Rocket form, and errors shaped for the templates
+//! (a summary at the top linking to each field, and the message under the field).
+
+use std::collections::BTreeMap;
+
+use rocket::form::FromForm;
+use serde::Serialize;
+
+use crate::domain::account::{ProfileError, RawProfile};
+use crate::domain::time::iso_date;
+use crate::store::users::UserRecord;
+
+/// The §5 fields as the forms send them (every input is always present, possibly empty).
+#[derive(Debug, Clone, Default, FromForm, Serialize)]
+pub struct ProfileForm {
+    pub department: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub family_kana: String,
+    pub given_kana: String,
+    pub medical_reg_no: String,
+    pub email: String,
+    pub phone: String,
+    pub expires_on: String,
+    pub remarks: String,
+}
+
+impl ProfileForm {
+    pub fn raw(&self) -> RawProfile {
+        RawProfile {
+            department: self.department.clone(),
+            family_name: self.family_name.clone(),
+            given_name: self.given_name.clone(),
+            family_kana: self.family_kana.clone(),
+            given_kana: self.given_kana.clone(),
+            medical_reg_no: self.medical_reg_no.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            expires_on: self.expires_on.clone(),
+            remarks: self.remarks.clone(),
+        }
+    }
+
+    /// The stored values, to pre-fill [変更].
+    pub fn of(u: &UserRecord) -> ProfileForm {
+        ProfileForm {
+            department: u.department.clone(),
+            family_name: u.family_name.clone(),
+            given_name: u.given_name.clone(),
+            family_kana: u.family_kana.clone(),
+            given_kana: u.given_kana.clone(),
+            medical_reg_no: u.medical_reg_no.clone().unwrap_or_default(),
+            email: u.email.clone().unwrap_or_default(),
+            phone: u.phone.clone().unwrap_or_default(),
+            expires_on: u.expires_on.map(iso_date).unwrap_or_default(),
+            remarks: u.remarks.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// One error in the summary: the field's id and the message.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryItem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Errors for a template: `summary` in order, `by_field` for the message under each field.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FormErrors {
+    pub summary: Vec<SummaryItem>,
+    pub by_field: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        let message = message.into();
+        self.by_field.entry(field).or_default().push(message.clone());
+        self.summary.push(SummaryItem { field, message });
+    }
+
+    pub fn from_profile(errors: &[ProfileError]) -> FormErrors {
+        let mut out = FormErrors::default();
+        for e in errors {
+            out.add(e.name, e.error.to_string());
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.summary.is_empty()
+    }
+}

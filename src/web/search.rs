@@ -1,0 +1,352 @@
+//! `/users` 医療機関ユーザ検索: conditions, paged and sortable results with the 操作 column, and the
+//! result as CSV for Excel.
+
+use rocket::form::FromForm;
+use rocket::http::{ContentType, Header};
+use rocket::request::FlashMessage;
+use rocket::response::Responder;
+use rocket::{get, routes, Route, State};
+use serde::Serialize;
+
+use crate::domain::audit::{Action, Outcome};
+use crate::domain::operations::Operations;
+use crate::domain::search::{Filter, SortKey, UserQuery};
+use crate::domain::spreadsheet::neutralise;
+use crate::domain::time::{format_date, iso_date, jst_date, parse_date, wareki};
+use crate::domain::visibility::View;
+use crate::domain::{AccountState, Db, UserType};
+use crate::service::{App, ServiceError};
+use crate::store::audit::{self, AuditActor, AuditEntry};
+use crate::store::users::UserRecord;
+
+use super::forms::FormErrors;
+use super::session::{ClientAddr, CurrentUser};
+use super::view::{Notice, Page};
+use super::WebError;
+
+/// The search conditions as the query string carries them.
+#[derive(Debug, Clone, Default, FromForm, Serialize)]
+pub struct SearchParams {
+    pub login_id: Option<String>,
+    pub name: Option<String>,
+    pub user_type: Option<String>,
+    pub db: Option<String>,
+    pub department: Option<String>,
+    pub state: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<u32>,
+}
+
+fn text(v: &Option<String>) -> &str {
+    v.as_deref().map(str::trim).unwrap_or("")
+}
+
+impl SearchParams {
+    /// The query, or the errors to show above the conditions.
+    pub fn query(&self, per_page: u32) -> Result<UserQuery, FormErrors> {
+        let mut errors = FormErrors::default();
+        let mut filters = Vec::new();
+        filters.extend(Filter::login_id(text(&self.login_id)));
+        filters.extend(Filter::name(text(&self.name)));
+        filters.extend(Filter::department(text(&self.department)));
+        if let Some(t) = UserType::parse(text(&self.user_type)) {
+            filters.push(Filter::Type(t));
+        }
+        if let Some(d) = Db::parse(text(&self.db)) {
+            filters.push(Filter::Db(d));
+        }
+        if let Some(s) = AccountState::parse(text(&self.state)) {
+            filters.push(Filter::State(s));
+        }
+        for (value, field, label, make) in [
+            (text(&self.from), "from", "登録日（開始）", Filter::RegisteredFrom as fn(_) -> Filter),
+            (text(&self.to), "to", "登録日（終了）", Filter::RegisteredTo as fn(_) -> Filter),
+        ] {
+            if !value.is_empty() {
+                match parse_date(label, value) {
+                    Ok(d) => filters.push(make(d)),
+                    Err(e) => errors.add(field, e.to_string()),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(UserQuery {
+            filters,
+            sort: SortKey::parse(text(&self.sort)).unwrap_or_default(),
+            descending: text(&self.dir) == "desc",
+            page: self.page.unwrap_or(1).max(1),
+            per_page,
+        })
+    }
+
+    /// The conditions as a query string, without sort and page (for the links that change those).
+    fn conditions_qs(&self) -> String {
+        let pairs = [
+            ("login_id", &self.login_id),
+            ("name", &self.name),
+            ("user_type", &self.user_type),
+            ("db", &self.db),
+            ("department", &self.department),
+            ("state", &self.state),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !text(v).is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(text(v))))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encodes a query-string value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    id: i64,
+    login_id: String,
+    name: String,
+    kana: String,
+    user_type: &'static str,
+    db: &'static str,
+    department: String,
+    state: &'static str,
+    state_label: &'static str,
+    registered: String,
+    registered_wareki: String,
+    ops: Operations,
+}
+
+#[derive(Debug, Serialize)]
+struct Column {
+    key: &'static str,
+    label: &'static str,
+    /// "asc" or "desc" when the results are sorted by this column.
+    sorted: Option<&'static str>,
+    href: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Pager {
+    total: u64,
+    first: u64,
+    last: u64,
+    page: u32,
+    pages: u32,
+    prev: Option<String>,
+    next: Option<String>,
+    numbers: Vec<(u32, String)>,
+}
+
+const PER_PAGE: u32 = 50;
+
+fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
+    let now = app.now();
+    let state = u.facts().state(&app.settings.lockout(), now);
+    let ops = u
+        .target()
+        .map(|t| Operations::for_account(&viewer.actor(), &t, state))
+        .unwrap_or_default();
+    let created = jst_date(u.created_at);
+    Row {
+        id: u.id,
+        login_id: u.login_id.clone(),
+        name: u.full_name(),
+        kana: u.full_kana(),
+        user_type: u.user_type.label(),
+        db: u.db.map_or("", |d| d.label()),
+        department: u.department.clone(),
+        state: state.as_str(),
+        state_label: state.label(),
+        registered: format_date(created),
+        registered_wareki: wareki(created).unwrap_or_default(),
+        ops,
+    }
+}
+
+fn columns(params: &SearchParams, query: &UserQuery) -> Vec<Column> {
+    let base = params.conditions_qs();
+    [
+        (SortKey::LoginId, "ログインID"),
+        (SortKey::Kana, "氏名（フリガナ）"),
+        (SortKey::UserType, "ユーザ種別"),
+        (SortKey::Department, "部署"),
+        (SortKey::Registered, "登録日"),
+    ]
+    .into_iter()
+    .map(|(key, label)| {
+        let sorted = (query.sort == key).then_some(if query.descending { "desc" } else { "asc" });
+        let next_dir = if sorted == Some("asc") { "desc" } else { "asc" };
+        let sep = if base.is_empty() { "" } else { "&" };
+        Column { key: key.as_str(), label, sorted, href: format!("/users?{base}{sep}sort={}&dir={next_dir}", key.as_str()) }
+    })
+    .collect()
+}
+
+fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
+    let per = u64::from(query.per_page);
+    let pages = total.div_ceil(per).max(1) as u32;
+    let page = query.page.min(pages);
+    let base = params.conditions_qs();
+    let sep = if base.is_empty() { "" } else { "&" };
+    let dir = if query.descending { "desc" } else { "asc" };
+    let link = |p: u32| format!("/users?{base}{sep}sort={}&dir={dir}&page={p}", query.sort.as_str());
+    let first = if total == 0 { 0 } else { u64::from(page - 1) * per + 1 };
+    let lo = page.saturating_sub(4).max(1);
+    let hi = (lo + 9).min(pages);
+    Pager {
+        total,
+        first,
+        last: (u64::from(page) * per).min(total),
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        numbers: (lo..=hi).map(|p| (p, link(p))).collect(),
+    }
+}
+
+fn options() -> (Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>) {
+    (
+        UserType::ALL.iter().filter(|t| t.is_institution_account()).map(|t| (t.as_str(), t.label())).collect(),
+        Db::ALL.iter().map(|d| (d.as_str(), d.label())).collect(),
+        AccountState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+    )
+}
+
+#[get("/users?<params..>")]
+async fn search(
+    params: SearchParams,
+    user: CurrentUser,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Page, WebError> {
+    let me = &user.0.user;
+    if !View::of(&me.actor()).has_search() {
+        return Err(WebError(ServiceError::Denied(crate::domain::roles::Denied::TypeNotAllowed)));
+    }
+    let (types, dbs, states) = options();
+    let page = Page::new("users/search.html")
+        .with("p", &params)
+        .with("types", types)
+        .with("dbs", dbs)
+        .with("states", states)
+        .with("export_qs", params.conditions_qs())
+        .notice(Notice::from_flash(flash));
+    let query = match params.query(PER_PAGE) {
+        Ok(q) => q,
+        Err(errors) => return Ok(page.with("errors", errors).with("rows", Vec::<Row>::new())),
+    };
+    let mut result = app.search(me, &query).await?;
+    // A page beyond the end (the results shrank) shows the last page.
+    let pages = result.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
+    let query = if query.page > pages {
+        let q = UserQuery { page: pages, ..query };
+        result = app.search(me, &q).await?;
+        q
+    } else {
+        query
+    };
+    let rows: Vec<Row> = result.rows.iter().map(|u| row(app, me, u)).collect();
+    Ok(page
+        .with("errors", FormErrors::default())
+        .with("rows", rows)
+        .with("columns", columns(&params, &query))
+        .with("pager", pager(&params, &query, result.total)))
+}
+
+#[derive(Responder)]
+pub struct CsvFile {
+    body: Vec<u8>,
+    disposition: Header<'static>,
+    cache: Header<'static>,
+}
+
+impl CsvFile {
+    /// UTF-8 with BOM and CRLF, what Japanese Excel opens correctly.
+    pub fn new(filename: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> CsvFile {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(vec![0xEF, 0xBB, 0xBF]);
+        w.write_record(header).expect("write to memory");
+        for r in rows {
+            w.write_record(r.iter().map(|c| neutralise(c))).expect("write to memory");
+        }
+        CsvFile {
+            body: w.into_inner().expect("flush to memory"),
+            disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\"")),
+            cache: Header::new("Cache-Control", "no-store"),
+        }
+    }
+}
+
+const EXPORT_LIMIT: u32 = 100_000;
+
+#[get("/users/export.csv?<params..>")]
+async fn export(
+    params: SearchParams,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+) -> Result<(ContentType, CsvFile), WebError> {
+    let me = &user.0.user;
+    if !View::of(&me.actor()).has_search() {
+        return Err(WebError(ServiceError::Denied(crate::domain::roles::Denied::TypeNotAllowed)));
+    }
+    let query = params
+        .query(EXPORT_LIMIT)
+        .map_err(|_| WebError(ServiceError::WrongState("検索条件に誤りがあります。検索画面で条件を確認してください。")))?;
+    let query = UserQuery { page: 1, ..query };
+    let result = app.search(me, &query).await?;
+    let now = app.now();
+    let lockout = app.settings.lockout();
+    let header = [
+        "ログインID", "氏名（姓）", "氏名（名）", "フリガナ（セイ）", "フリガナ（メイ）", "ユーザ種別", "対象DB", "医療機関コード",
+        "医療機関名", "部署", "医籍登録番号", "メールアドレス", "電話番号", "有効期限", "状態", "登録日", "備考",
+    ];
+    let rows = result.rows.iter().map(|u| {
+        vec![
+            u.login_id.clone(),
+            u.family_name.clone(),
+            u.given_name.clone(),
+            u.family_kana.clone(),
+            u.given_kana.clone(),
+            u.user_type.label().to_string(),
+            u.db.map_or("", |d| d.label()).to_string(),
+            u.institution_code.clone().unwrap_or_default(),
+            u.institution_name.clone().unwrap_or_default(),
+            u.department.clone(),
+            u.medical_reg_no.clone().unwrap_or_default(),
+            u.email.clone().unwrap_or_default(),
+            u.phone.clone().unwrap_or_default(),
+            u.expires_on.map(format_date).unwrap_or_default(),
+            u.facts().state(&lockout, now).label().to_string(),
+            format_date(jst_date(u.created_at)),
+            u.remarks.clone().unwrap_or_default(),
+        ]
+    });
+    let file = CsvFile::new(&format!("users-{}.csv", iso_date(jst_date(now))), &header, rows);
+    let entry = AuditEntry::new(AuditActor::user(me), Action::CsvExport, Outcome::Success)
+        .addr(addr.0)
+        .details(format!("医療機関ユーザ検索結果のCSV出力 {}件（条件: {}）", result.rows.len(), params.conditions_qs()));
+    audit::record(&app.store, &app.keys.audit, &entry, now).await.map_err(WebError::from_store)?;
+    Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), file))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![search, export]
+}
