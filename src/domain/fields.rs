@@ -417,8 +417,12 @@ mod tests {
             Err(FieldError::Required { .. })
         ));
         assert!(
-            PersonName::parse("氏名（姓）", "山田
-").is_ok(),
+            PersonName::parse(
+                "氏名（姓）",
+                "山田
+"
+            )
+            .is_ok(),
             "trailing newline is trimmed"
         );
         assert!(matches!(

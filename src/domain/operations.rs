@@ -28,8 +28,14 @@ impl Operations {
         let alive = !matches!(state, AccountState::Deleted);
         Operations {
             edit: alive,
-            notice: matches!(state, AccountState::NoticePending | AccountState::TemporaryPassword),
-            reset: matches!(state, AccountState::Active | AccountState::TemporaryPassword),
+            notice: matches!(
+                state,
+                AccountState::NoticePending | AccountState::TemporaryPassword
+            ),
+            reset: matches!(
+                state,
+                AccountState::Active | AccountState::TemporaryPassword
+            ),
             unlock: state == AccountState::Locked,
             delete: alive,
         }
@@ -46,14 +52,29 @@ mod tests {
     use super::super::roles::{InstitutionRef, Scope};
     use super::*;
 
-    const HOSPITAL: InstitutionRef = InstitutionRef { id: 1, municipality_id: 10 };
+    const HOSPITAL: InstitutionRef = InstitutionRef {
+        id: 1,
+        municipality_id: 10,
+    };
 
     fn actor(user_type: UserType) -> Actor {
-        Actor { user_id: 1, user_type, scope: Scope::Institution { institution: HOSPITAL, db: Db::Nanbyo } }
+        Actor {
+            user_id: 1,
+            user_type,
+            scope: Scope::Institution {
+                institution: HOSPITAL,
+                db: Db::Nanbyo,
+            },
+        }
     }
 
     fn clerk() -> Target {
-        Target { user_id: Some(2), user_type: UserType::Clerk, db: Db::Nanbyo, institution: HOSPITAL }
+        Target {
+            user_id: Some(2),
+            user_type: UserType::Clerk,
+            db: Db::Nanbyo,
+            institution: HOSPITAL,
+        }
     }
 
     #[test]
@@ -63,23 +84,53 @@ mod tests {
         let ops = |s| Operations::for_account(&a, &t, s);
         assert_eq!(
             ops(AccountState::Active),
-            Operations { edit: true, notice: false, reset: true, unlock: false, delete: true }
+            Operations {
+                edit: true,
+                notice: false,
+                reset: true,
+                unlock: false,
+                delete: true
+            }
         );
         assert_eq!(
             ops(AccountState::TemporaryPassword),
-            Operations { edit: true, notice: true, reset: true, unlock: false, delete: true }
+            Operations {
+                edit: true,
+                notice: true,
+                reset: true,
+                unlock: false,
+                delete: true
+            }
         );
         assert_eq!(
             ops(AccountState::NoticePending),
-            Operations { edit: true, notice: true, reset: false, unlock: false, delete: true }
+            Operations {
+                edit: true,
+                notice: true,
+                reset: false,
+                unlock: false,
+                delete: true
+            }
         );
         assert_eq!(
             ops(AccountState::Locked),
-            Operations { edit: true, notice: false, reset: false, unlock: true, delete: true }
+            Operations {
+                edit: true,
+                notice: false,
+                reset: false,
+                unlock: true,
+                delete: true
+            }
         );
         assert_eq!(
             ops(AccountState::Expired),
-            Operations { edit: true, notice: false, reset: false, unlock: false, delete: true }
+            Operations {
+                edit: true,
+                notice: false,
+                reset: false,
+                unlock: false,
+                delete: true
+            }
         );
         assert_eq!(ops(AccountState::Deleted), Operations::default());
     }
@@ -88,8 +139,19 @@ mod tests {
     fn no_buttons_without_the_right_to_manage() {
         let t = clerk();
         assert!(!Operations::for_account(&actor(UserType::Clerk), &t, AccountState::Active).any());
-        let own = Target { user_id: Some(1), ..t };
-        assert!(!Operations::for_account(&actor(UserType::Responsible), &own, AccountState::Active).any());
-        assert!(Operations::for_account(&actor(UserType::NanbyoDoctor), &t, AccountState::Locked).unlock);
+        let own = Target {
+            user_id: Some(1),
+            ..t
+        };
+        assert!(!Operations::for_account(
+            &actor(UserType::Responsible),
+            &own,
+            AccountState::Active
+        )
+        .any());
+        assert!(
+            Operations::for_account(&actor(UserType::NanbyoDoctor), &t, AccountState::Locked)
+                .unlock
+        );
     }
 }

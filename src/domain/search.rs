@@ -54,7 +54,13 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 5] = [SortKey::LoginId, SortKey::Kana, SortKey::Department, SortKey::UserType, SortKey::Registered];
+    pub const ALL: [SortKey; 5] = [
+        SortKey::LoginId,
+        SortKey::Kana,
+        SortKey::Department,
+        SortKey::UserType,
+        SortKey::Registered,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +89,13 @@ pub struct UserQuery {
 
 impl Default for UserQuery {
     fn default() -> Self {
-        UserQuery { filters: Vec::new(), sort: SortKey::default(), descending: false, page: 1, per_page: 50 }
+        UserQuery {
+            filters: Vec::new(),
+            sort: SortKey::default(),
+            descending: false,
+            page: 1,
+            per_page: 50,
+        }
     }
 }
 
@@ -107,13 +119,26 @@ mod tests {
         assert_eq!(Filter::name("髙橋"), Some(Filter::Name("高橋".into())));
         assert_eq!(Filter::name("ﾀｶﾊｼ"), Some(Filter::Name("タカハシ".into())));
         assert_eq!(Filter::name("  "), None);
-        assert_eq!(Filter::login_id(" ab12 "), Some(Filter::LoginId("AB12".into())));
+        assert_eq!(
+            Filter::login_id(" ab12 "),
+            Some(Filter::LoginId("AB12".into()))
+        );
     }
 
     #[test]
     fn paging() {
-        let q = UserQuery { page: 3, ..UserQuery::default() };
+        let q = UserQuery {
+            page: 3,
+            ..UserQuery::default()
+        };
         assert_eq!(q.offset(), 100);
-        assert_eq!(UserQuery { page: 0, ..UserQuery::default() }.offset(), 0);
+        assert_eq!(
+            UserQuery {
+                page: 0,
+                ..UserQuery::default()
+            }
+            .offset(),
+            0
+        );
     }
 }

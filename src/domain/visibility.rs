@@ -30,13 +30,24 @@ impl View {
     pub fn of(actor: &Actor) -> View {
         match (actor.user_type, actor.scope) {
             (UserType::Responsible, Scope::Institution { institution, db }) => {
-                View::InstitutionDb { institution_id: institution.id, db }
+                View::InstitutionDb {
+                    institution_id: institution.id,
+                    db,
+                }
             }
-            (t @ (UserType::NanbyoDoctor | UserType::CooperatingDoctor | UserType::ShomanDoctor), Scope::Institution { institution, db }) => {
-                View::ClerksOf { institution_id: institution.id, db: t.implied_db().unwrap_or(db) }
+            (
+                t @ (UserType::NanbyoDoctor | UserType::CooperatingDoctor | UserType::ShomanDoctor),
+                Scope::Institution { institution, db },
+            ) => View::ClerksOf {
+                institution_id: institution.id,
+                db: t.implied_db().unwrap_or(db),
+            },
+            (UserType::MunicipalOfficer, Scope::Municipality { municipality_id }) => {
+                View::Municipality { municipality_id }
             }
-            (UserType::MunicipalOfficer, Scope::Municipality { municipality_id }) => View::Municipality { municipality_id },
-            _ => View::OnlySelf { user_id: actor.user_id },
+            _ => View::OnlySelf {
+                user_id: actor.user_id,
+            },
         }
     }
 
@@ -46,12 +57,17 @@ impl View {
             return false;
         }
         match *self {
-            View::InstitutionDb { institution_id, db } => target.institution.id == institution_id && target.db == db,
+            View::InstitutionDb { institution_id, db } => {
+                target.institution.id == institution_id && target.db == db
+            }
             View::ClerksOf { institution_id, db } => {
-                target.user_type == UserType::Clerk && target.institution.id == institution_id && target.db == db
+                target.user_type == UserType::Clerk
+                    && target.institution.id == institution_id
+                    && target.db == db
             }
             View::Municipality { municipality_id } => {
-                MUNICIPALITY_SEES.contains(&target.user_type) && target.institution.municipality_id == municipality_id
+                MUNICIPALITY_SEES.contains(&target.user_type)
+                    && target.institution.municipality_id == municipality_id
             }
             View::OnlySelf { user_id } => target.user_id == Some(user_id),
         }
@@ -70,18 +86,36 @@ mod tests {
 
     #[test]
     fn the_view_agrees_with_may_see_on_every_account() {
-        let own = InstitutionRef { id: 1, municipality_id: 100 };
-        let neighbour = InstitutionRef { id: 2, municipality_id: 100 };
-        let far = InstitutionRef { id: 3, municipality_id: 200 };
+        let own = InstitutionRef {
+            id: 1,
+            municipality_id: 100,
+        };
+        let neighbour = InstitutionRef {
+            id: 2,
+            municipality_id: 100,
+        };
+        let far = InstitutionRef {
+            id: 3,
+            municipality_id: 200,
+        };
         let mut actors = Vec::new();
         for t in UserType::ALL {
             for db in Db::ALL {
                 let scope = if t == UserType::MunicipalOfficer {
-                    Scope::Municipality { municipality_id: 100 }
+                    Scope::Municipality {
+                        municipality_id: 100,
+                    }
                 } else {
-                    Scope::Institution { institution: own, db }
+                    Scope::Institution {
+                        institution: own,
+                        db,
+                    }
                 };
-                actors.push(Actor { user_id: 1, user_type: t, scope });
+                actors.push(Actor {
+                    user_id: 1,
+                    user_type: t,
+                    scope,
+                });
             }
         }
         let mut checked = 0;
@@ -91,8 +125,14 @@ mod tests {
                 for db in Db::ALL {
                     for institution in [own, neighbour, far] {
                         for user_id in [1, 2] {
-                            let target = Target { user_id: Some(user_id), user_type, db, institution };
-                            let listed = view.contains(&target) || target.user_id == Some(actor.user_id);
+                            let target = Target {
+                                user_id: Some(user_id),
+                                user_type,
+                                db,
+                                institution,
+                            };
+                            let listed =
+                                view.contains(&target) || target.user_id == Some(actor.user_id);
                             assert_eq!(listed, may_see(actor, &target), "{actor:?} {target:?}");
                             checked += 1;
                         }
@@ -108,7 +148,13 @@ mod tests {
         let clerk = Actor {
             user_id: 5,
             user_type: UserType::Clerk,
-            scope: Scope::Institution { institution: InstitutionRef { id: 1, municipality_id: 1 }, db: Db::Nanbyo },
+            scope: Scope::Institution {
+                institution: InstitutionRef {
+                    id: 1,
+                    municipality_id: 1,
+                },
+                db: Db::Nanbyo,
+            },
         };
         assert!(!View::of(&clerk).has_search());
     }

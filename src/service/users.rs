@@ -39,8 +39,16 @@ fn invalid(name: &'static str, error: FieldError) -> ServiceError {
 }
 
 impl App {
-    async fn record_denied(&self, actor: &UserRecord, target: Option<&UserRecord>, addr: Option<String>, what: String) {
-        let mut entry = AuditEntry::new(AuditActor::user(actor), Action::Denied, Outcome::Denied).addr(addr).details(what);
+    async fn record_denied(
+        &self,
+        actor: &UserRecord,
+        target: Option<&UserRecord>,
+        addr: Option<String>,
+        what: String,
+    ) {
+        let mut entry = AuditEntry::new(AuditActor::user(actor), Action::Denied, Outcome::Denied)
+            .addr(addr)
+            .details(what);
         if let Some(t) = target {
             entry = entry.target(AuditTarget::user(t));
         }
@@ -53,27 +61,58 @@ impl App {
     pub async fn registrable_institutions(&self, actor: &UserRecord) -> Result<Vec<Institution>> {
         Ok(match actor.actor().scope {
             Scope::Institution { institution, .. } => {
-                orgs::institution_by_id(self.store.pool(), institution.id).await?.into_iter().collect()
+                orgs::institution_by_id(self.store.pool(), institution.id)
+                    .await?
+                    .into_iter()
+                    .collect()
             }
-            Scope::Municipality { municipality_id } => orgs::institutions_of(self.store.pool(), municipality_id).await?,
+            Scope::Municipality { municipality_id } => {
+                orgs::institutions_of(self.store.pool(), municipality_id).await?
+            }
         })
     }
 
     /// 医療機関ユーザ新規登録. The new account has no password (通知書未発行).
-    pub async fn register(&self, actor: &UserRecord, reg: &Registration, addr: Option<String>) -> Result<UserRecord> {
+    pub async fn register(
+        &self,
+        actor: &UserRecord,
+        reg: &Registration,
+        addr: Option<String>,
+    ) -> Result<UserRecord> {
         let a = actor.actor();
-        let user_type = UserType::parse(&reg.user_type)
-            .ok_or_else(|| invalid("user_type", FieldError::Required { field: "ユーザ種別" }))?;
+        let user_type = UserType::parse(&reg.user_type).ok_or_else(|| {
+            invalid(
+                "user_type",
+                FieldError::Required {
+                    field: "ユーザ種別",
+                },
+            )
+        })?;
         let institution = match a.scope {
-            Scope::Institution { institution, .. } => orgs::institution_by_id(self.store.pool(), institution.id).await?,
+            Scope::Institution { institution, .. } => {
+                orgs::institution_by_id(self.store.pool(), institution.id).await?
+            }
             Scope::Municipality { .. } => {
                 if reg.institution_code.trim().is_empty() {
-                    return Err(invalid("institution", FieldError::Required { field: "医療機関" }));
+                    return Err(invalid(
+                        "institution",
+                        FieldError::Required {
+                            field: "医療機関"
+                        },
+                    ));
                 }
                 orgs::institution_by_code(self.store.pool(), reg.institution_code.trim()).await?
             }
         }
-        .ok_or_else(|| invalid("institution", FieldError::Invalid { field: "医療機関", reason: "登録されていない医療機関です" }))?;
+        .ok_or_else(|| {
+            invalid(
+                "institution",
+                FieldError::Invalid {
+                    field: "医療機関",
+                    reason: "登録されていない医療機関です",
+                },
+            )
+        })?;
         let db = match (user_type.implied_db(), Db::parse(&reg.db), a.scope) {
             (Some(implied), _, _) => implied,
             (None, Some(db), _) => db,
@@ -82,7 +121,12 @@ impl App {
                 return Err(invalid("db", FieldError::Required { field: "対象DB" }));
             }
         };
-        let target = Target { user_id: None, user_type, db, institution: institution.as_ref() };
+        let target = Target {
+            user_id: None,
+            user_type,
+            db,
+            institution: institution.as_ref(),
+        };
         if let Err(denied) = may_manage(&a, &target) {
             self.record_denied(
                 actor,
@@ -93,20 +137,36 @@ impl App {
             .await;
             return Err(ServiceError::Denied(denied));
         }
-        let profile = Profile::parse(&reg.profile, user_type.is_doctor()).map_err(ServiceError::Invalid)?;
+        let profile =
+            Profile::parse(&reg.profile, user_type.is_doctor()).map_err(ServiceError::Invalid)?;
         let now = self.now();
         if profile.expires_on.is_some_and(|d| d < jst_date(now)) {
-            return Err(invalid("expires_on", FieldError::Invalid { field: "有効期限", reason: "今日以降の日付を入力してください" }));
+            return Err(invalid(
+                "expires_on",
+                FieldError::Invalid {
+                    field: "有効期限",
+                    reason: "今日以降の日付を入力してください",
+                },
+            ));
         }
         let mut tx = self.store.begin_write().await?;
         if let Some(n) = &profile.medical_reg_no {
-            if users::active_with_medical_reg_no(&mut *tx, db, n.as_str(), None, now).await?.is_some() {
+            if users::active_with_medical_reg_no(&mut *tx, db, n.as_str(), None, now)
+                .await?
+                .is_some()
+            {
                 return Err(invalid("medical_reg_no", DUPLICATE_DOCTOR));
             }
         }
-        let home = Home::Institution { institution_id: institution.id, db };
-        let (id, _) = users::create(&mut tx, home, user_type, &profile, Some(actor.id), now).await?;
-        let user = users::by_id(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
+        let home = Home::Institution {
+            institution_id: institution.id,
+            db,
+        };
+        let (id, _) =
+            users::create(&mut tx, home, user_type, &profile, Some(actor.id), now).await?;
+        let user = users::by_id(&mut *tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let entry = AuditEntry::new(AuditActor::user(actor), Action::Register, Outcome::Success)
             .target(AuditTarget::user(&user))
             .addr(addr)
@@ -127,19 +187,40 @@ impl App {
     ) -> Result<(Permit, UserRecord)> {
         let a = actor.actor();
         let target = users::by_id(self.store.pool(), target_id).await?;
-        let visible = target.as_ref().and_then(|t| t.target().map(|tt| (t, tt))).filter(|(_, tt)| may_see(&a, tt));
+        let visible = target
+            .as_ref()
+            .and_then(|t| t.target().map(|tt| (t, tt)))
+            .filter(|(_, tt)| may_see(&a, tt));
         let Some((record, t)) = visible else {
-            self.record_denied(actor, None, addr, format!("{}: 見えないユーザ（id={target_id}）", action.label())).await;
+            self.record_denied(
+                actor,
+                None,
+                addr,
+                format!("{}: 見えないユーザ（id={target_id}）", action.label()),
+            )
+            .await;
             return Err(ServiceError::NotFound);
         };
         if record.deleted_at.is_some() {
-            self.record_denied(actor, Some(record), addr, format!("{}: 削除済のユーザ", action.label())).await;
+            self.record_denied(
+                actor,
+                Some(record),
+                addr,
+                format!("{}: 削除済のユーザ", action.label()),
+            )
+            .await;
             return Err(ServiceError::NotFound);
         }
         match Permit::check(&a, record.id, &t) {
             Ok(permit) => Ok((permit, record.clone())),
             Err(denied) => {
-                self.record_denied(actor, Some(record), addr, format!("{}: {denied}", action.label())).await;
+                self.record_denied(
+                    actor,
+                    Some(record),
+                    addr,
+                    format!("{}: {denied}", action.label()),
+                )
+                .await;
                 Err(ServiceError::Denied(denied))
             }
         }
@@ -158,7 +239,8 @@ impl App {
         if actor.user_type != UserType::MunicipalOfficer {
             raw.medical_reg_no = target.medical_reg_no.clone().unwrap_or_default();
         }
-        let profile = Profile::parse(&raw, target.user_type.is_doctor()).map_err(ServiceError::Invalid)?;
+        let profile =
+            Profile::parse(&raw, target.user_type.is_doctor()).map_err(ServiceError::Invalid)?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let expiring = profile.expires_on.is_some_and(|d| d < jst_date(now));
@@ -166,7 +248,10 @@ impl App {
             self.check_removable(&mut tx, target, now).await?;
         }
         if let (Some(n), Some(db)) = (&profile.medical_reg_no, target.db) {
-            if users::active_with_medical_reg_no(&mut *tx, db, n.as_str(), Some(target.id), now).await?.is_some() {
+            if users::active_with_medical_reg_no(&mut *tx, db, n.as_str(), Some(target.id), now)
+                .await?
+                .is_some()
+            {
                 return Err(invalid("medical_reg_no", DUPLICATE_DOCTOR));
             }
         }
@@ -178,30 +263,54 @@ impl App {
         let entry = AuditEntry::new(AuditActor::user(actor), Action::Edit, Outcome::Success)
             .target(AuditTarget::user(target))
             .addr(addr)
-            .details(if changed.is_empty() { "変更なし".to_string() } else { format!("変更: {}", changed.join("、")) });
+            .details(if changed.is_empty() {
+                "変更なし".to_string()
+            } else {
+                format!("変更: {}", changed.join("、"))
+            });
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         self.user_by_id(target.id).await
     }
 
-    async fn check_removable(&self, tx: &mut crate::store::Tx, target: &UserRecord, now: i64) -> Result<()> {
-        let (Some(t), Some(institution_id), Some(db)) = (target.target(), target.institution_id, target.db) else {
+    async fn check_removable(
+        &self,
+        tx: &mut crate::store::Tx,
+        target: &UserRecord,
+        now: i64,
+    ) -> Result<()> {
+        let (Some(t), Some(institution_id), Some(db)) =
+            (target.target(), target.institution_id, target.db)
+        else {
             return Ok(());
         };
-        let others =
-            users::count_active_in_institution(&mut **tx, institution_id, db, UserType::Responsible, Some(target.id), now)
-                .await?;
+        let others = users::count_active_in_institution(
+            &mut **tx,
+            institution_id,
+            db,
+            UserType::Responsible,
+            Some(target.id),
+            now,
+        )
+        .await?;
         may_remove(&t, others).map_err(ServiceError::Denied)
     }
 
     /// アカウント削除: a tombstone; its sessions end at once.
-    pub async fn delete(&self, actor: &UserRecord, permit: &Permit, target: &UserRecord, addr: Option<String>) -> Result<()> {
+    pub async fn delete(
+        &self,
+        actor: &UserRecord,
+        permit: &Permit,
+        target: &UserRecord,
+        addr: Option<String>,
+    ) -> Result<()> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         if let Err(e) = self.check_removable(&mut tx, target, now).await {
             drop(tx);
             if let ServiceError::Denied(d) = &e {
-                self.record_denied(actor, Some(target), addr, format!("アカウント削除: {d}")).await;
+                self.record_denied(actor, Some(target), addr, format!("アカウント削除: {d}"))
+                    .await;
             }
             return Err(e);
         }
@@ -218,7 +327,14 @@ impl App {
     /// 医療機関ユーザ検索: only what the actor's view lists.
     pub async fn search(&self, actor: &UserRecord, query: &UserQuery) -> Result<Page> {
         let view = View::of(&actor.actor());
-        Ok(search::search(self.store.pool(), &view, query, self.now(), &self.settings.lockout()).await?)
+        Ok(search::search(
+            self.store.pool(),
+            &view,
+            query,
+            self.now(),
+            &self.settings.lockout(),
+        )
+        .await?)
     }
 }
 
@@ -231,19 +347,61 @@ fn changed_fields(before: &UserRecord, after: &Profile) -> Vec<&'static str> {
             out.push(label);
         }
     };
-    check("部署", before.department.clone(), after.department.as_str().to_string());
-    check("氏名（姓）", before.family_name.clone(), after.family_name.as_str().to_string());
-    check("氏名（名）", before.given_name.clone(), after.given_name.as_str().to_string());
-    check("フリガナ（セイ）", before.family_kana.clone(), after.family_kana.as_str().to_string());
-    check("フリガナ（メイ）", before.given_kana.clone(), after.given_kana.as_str().to_string());
-    check("医籍登録番号", opt(before.medical_reg_no.as_deref()), opt(after.medical_reg_no.as_ref().map(|n| n.as_str())));
-    check("メールアドレス", opt(before.email.as_deref()), opt(after.email.as_ref().map(|e| e.as_str())));
-    check("電話番号", opt(before.phone.as_deref()), opt(after.phone.as_ref().map(|p| p.as_str())));
+    check(
+        "部署",
+        before.department.clone(),
+        after.department.as_str().to_string(),
+    );
+    check(
+        "氏名（姓）",
+        before.family_name.clone(),
+        after.family_name.as_str().to_string(),
+    );
+    check(
+        "氏名（名）",
+        before.given_name.clone(),
+        after.given_name.as_str().to_string(),
+    );
+    check(
+        "フリガナ（セイ）",
+        before.family_kana.clone(),
+        after.family_kana.as_str().to_string(),
+    );
+    check(
+        "フリガナ（メイ）",
+        before.given_kana.clone(),
+        after.given_kana.as_str().to_string(),
+    );
+    check(
+        "医籍登録番号",
+        opt(before.medical_reg_no.as_deref()),
+        opt(after.medical_reg_no.as_ref().map(|n| n.as_str())),
+    );
+    check(
+        "メールアドレス",
+        opt(before.email.as_deref()),
+        opt(after.email.as_ref().map(|e| e.as_str())),
+    );
+    check(
+        "電話番号",
+        opt(before.phone.as_deref()),
+        opt(after.phone.as_ref().map(|p| p.as_str())),
+    );
     check(
         "有効期限",
-        before.expires_on.map(crate::domain::time::iso_date).unwrap_or_default(),
-        after.expires_on.map(crate::domain::time::iso_date).unwrap_or_default(),
+        before
+            .expires_on
+            .map(crate::domain::time::iso_date)
+            .unwrap_or_default(),
+        after
+            .expires_on
+            .map(crate::domain::time::iso_date)
+            .unwrap_or_default(),
     );
-    check("備考", opt(before.remarks.as_deref()), opt(after.remarks.as_ref().map(|r| r.as_str())));
+    check(
+        "備考",
+        opt(before.remarks.as_deref()),
+        opt(after.remarks.as_ref().map(|r| r.as_str())),
+    );
     out
 }

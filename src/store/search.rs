@@ -16,7 +16,10 @@ use super::Result;
 pub fn push_view(b: &mut SqlBuilder, view: &View) {
     match *view {
         View::InstitutionDb { institution_id, db } => {
-            b.push(" AND u.institution_id = ").bind_int(institution_id).push(" AND u.db = ").bind_text(db.as_str());
+            b.push(" AND u.institution_id = ")
+                .bind_int(institution_id)
+                .push(" AND u.db = ")
+                .bind_text(db.as_str());
         }
         View::ClerksOf { institution_id, db } => {
             b.push(" AND u.user_type = 'clerk' AND u.institution_id = ")
@@ -25,7 +28,9 @@ pub fn push_view(b: &mut SqlBuilder, view: &View) {
                 .bind_text(db.as_str());
         }
         View::Municipality { municipality_id } => {
-            b.push(" AND i.municipality_id = ").bind_int(municipality_id).push(" AND u.user_type IN (");
+            b.push(" AND i.municipality_id = ")
+                .bind_int(municipality_id)
+                .push(" AND u.user_type IN (");
             for (n, t) in MUNICIPALITY_SEES.iter().enumerate() {
                 if n > 0 {
                     b.push(", ");
@@ -52,7 +57,8 @@ fn push_state(b: &mut SqlBuilder, state: AccountState, now: i64, lockout: &Locko
         b.push(if negate { " AND NOT " } else { " AND " });
         b.push("(u.locked_at IS NOT NULL");
         if lockout.auto_release_secs > 0 {
-            b.push(" AND u.locked_at > ").bind_int(now - lockout.auto_release_secs);
+            b.push(" AND u.locked_at > ")
+                .bind_int(now - lockout.auto_release_secs);
         }
         b.push(")");
     };
@@ -61,7 +67,8 @@ fn push_state(b: &mut SqlBuilder, state: AccountState, now: i64, lockout: &Locko
             b.push(" AND u.deleted_at IS NOT NULL");
         }
         AccountState::Expired => {
-            b.push(" AND u.deleted_at IS NULL AND u.expires_on < ").bind_text(today.clone());
+            b.push(" AND u.deleted_at IS NULL AND u.expires_on < ")
+                .bind_text(today.clone());
         }
         AccountState::Locked => {
             alive(b);
@@ -88,7 +95,13 @@ fn push_state(b: &mut SqlBuilder, state: AccountState, now: i64, lockout: &Locko
     }
 }
 
-fn push_filters(b: &mut SqlBuilder, view: &View, query: &UserQuery, now: i64, lockout: &LockoutPolicy) {
+fn push_filters(
+    b: &mut SqlBuilder,
+    view: &View,
+    query: &UserQuery,
+    now: i64,
+    lockout: &LockoutPolicy,
+) {
     push_view(b, view);
     if !query.wants_deleted() {
         b.push(" AND u.deleted_at IS NULL");
@@ -96,7 +109,9 @@ fn push_filters(b: &mut SqlBuilder, view: &View, query: &UserQuery, now: i64, lo
     for f in &query.filters {
         match f {
             Filter::LoginId(s) => {
-                b.push(" AND u.login_id LIKE ").bind_text(like_contains(s)).push(" ESCAPE '\\'");
+                b.push(" AND u.login_id LIKE ")
+                    .bind_text(like_contains(s))
+                    .push(" ESCAPE '\\'");
             }
             Filter::Name(s) => {
                 let pattern = like_contains(s);
@@ -113,11 +128,14 @@ fn push_filters(b: &mut SqlBuilder, view: &View, query: &UserQuery, now: i64, lo
                 b.push(" AND u.db = ").bind_text(d.as_str());
             }
             Filter::Department(s) => {
-                b.push(" AND u.department_fold LIKE ").bind_text(like_contains(s)).push(" ESCAPE '\\'");
+                b.push(" AND u.department_fold LIKE ")
+                    .bind_text(like_contains(s))
+                    .push(" ESCAPE '\\'");
             }
             Filter::State(s) => push_state(b, *s, now, lockout),
             Filter::RegisteredFrom(d) => {
-                b.push(" AND u.created_at >= ").bind_int(end_of_jst_day(d.previous_day().unwrap_or(*d)));
+                b.push(" AND u.created_at >= ")
+                    .bind_int(end_of_jst_day(d.previous_day().unwrap_or(*d)));
             }
             Filter::RegisteredTo(d) => {
                 b.push(" AND u.created_at < ").bind_int(end_of_jst_day(*d));
@@ -132,7 +150,13 @@ pub struct Page {
     pub rows: Vec<UserRecord>,
 }
 
-pub async fn search<'e, E>(db: E, view: &View, query: &UserQuery, now: i64, lockout: &LockoutPolicy) -> Result<Page>
+pub async fn search<'e, E>(
+    db: E,
+    view: &View,
+    query: &UserQuery,
+    now: i64,
+    lockout: &LockoutPolicy,
+) -> Result<Page>
 where
     E: AnyExecutor<'e> + Copy,
 {
@@ -164,7 +188,17 @@ where
         }
     }
     select.push(", u.id").push(dir);
-    select.push(" LIMIT ").bind_int(i64::from(query.per_page)).push(" OFFSET ").bind_int(query.offset() as i64);
+    select
+        .push(" LIMIT ")
+        .bind_int(i64::from(query.per_page))
+        .push(" OFFSET ")
+        .bind_int(query.offset() as i64);
     let rows = select.build().fetch_all(db).await?;
-    Ok(Page { total: total.max(0) as u64, rows: rows.iter().map(UserRecord::from_row).collect::<Result<_>>()? })
+    Ok(Page {
+        total: total.max(0) as u64,
+        rows: rows
+            .iter()
+            .map(UserRecord::from_row)
+            .collect::<Result<_>>()?,
+    })
 }

@@ -6,10 +6,10 @@ use sqlx::{AnyExecutor, Row};
 use time::Date;
 
 use crate::domain::account::Profile;
+use crate::domain::fold::fold;
 use crate::domain::lockout::Lockout;
 use crate::domain::roles::{InstitutionRef, Permit, Scope, Target};
 use crate::domain::time::{iso_date, jst_date};
-use crate::domain::fold::fold;
 use crate::domain::{credentials, AccountFacts, Actor, Db, UserType};
 
 use super::{Result, StoreError, Tx};
@@ -391,7 +391,12 @@ pub async fn unlock(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
 }
 
 /// [変更]: the editable fields (DESIGN §5). Type, DB and institution never change.
-pub async fn update_profile(tx: &mut Tx, permit: &Permit, profile: &Profile, now: i64) -> Result<()> {
+pub async fn update_profile(
+    tx: &mut Tx,
+    permit: &Permit,
+    profile: &Profile,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE users SET department = $1, department_fold = $2, family_name = $3, given_name = $4, \
          family_kana = $5, given_kana = $6, name_fold = $7, kana_fold = $8, medical_reg_no = $9, email = $10, \

@@ -75,7 +75,10 @@ pub struct FormErrors {
 impl FormErrors {
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         let message = message.into();
-        self.by_field.entry(field).or_default().push(message.clone());
+        self.by_field
+            .entry(field)
+            .or_default()
+            .push(message.clone());
         self.summary.push(SummaryItem { field, message });
     }
 

@@ -50,19 +50,41 @@ fn back_to(u: &UserRecord) -> Redirect {
     Redirect::to(format!("/users?login_id={}&state=", encode(&u.login_id)))
 }
 
-fn edit_page(app: &App, actor: &UserRecord, target: &UserRecord, values: &ProfileForm, errors: FormErrors) -> Page {
+fn edit_page(
+    app: &App,
+    actor: &UserRecord,
+    target: &UserRecord,
+    values: &ProfileForm,
+    errors: FormErrors,
+) -> Page {
     Page::new("users/edit.html")
         .with("person", person(app, target))
         .with("p", values)
         .with("errors", errors)
         .with("doctor_fields", target.user_type.is_doctor())
-        .with("reg_no_readonly", actor.user_type != UserType::MunicipalOfficer)
+        .with(
+            "reg_no_readonly",
+            actor.user_type != UserType::MunicipalOfficer,
+        )
 }
 
 #[get("/users/<id>/edit")]
-async fn edit_show(id: i64, user: CurrentUser, addr: ClientAddr, app: &State<App>) -> Result<Page, WebError> {
-    let (_, target) = app.authorize(&user.0.user, id, Action::Edit, addr.0).await?;
-    Ok(edit_page(app, &user.0.user, &target, &ProfileForm::of(&target), FormErrors::default()))
+async fn edit_show(
+    id: i64,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+) -> Result<Page, WebError> {
+    let (_, target) = app
+        .authorize(&user.0.user, id, Action::Edit, addr.0)
+        .await?;
+    Ok(edit_page(
+        app,
+        &user.0.user,
+        &target,
+        &ProfileForm::of(&target),
+        FormErrors::default(),
+    ))
 }
 
 #[post("/users/<id>/edit", data = "<form>")]
@@ -77,17 +99,30 @@ async fn edit_submit(
     let (permit, target) = app.authorize(me, id, Action::Edit, addr.0.clone()).await?;
     let Some(values) = form.0.value else {
         let mut errors = FormErrors::default();
-        errors.add("department", "送信内容を読み取れませんでした。もう一度入力してください。");
-        return Ok(Either::Right(edit_page(app, me, &target, &ProfileForm::of(&target), errors)));
+        errors.add(
+            "department",
+            "送信内容を読み取れませんでした。もう一度入力してください。",
+        );
+        return Ok(Either::Right(edit_page(
+            app,
+            me,
+            &target,
+            &ProfileForm::of(&target),
+            errors,
+        )));
     };
     match app.edit(me, &permit, &target, &values.raw(), addr.0).await {
         Ok(updated) => Ok(Either::Left(Flash::success(
             back_to(&updated),
             format!("{}さんのユーザ情報を変更しました。", updated.full_name()),
         ))),
-        Err(ServiceError::Invalid(errors)) => {
-            Ok(Either::Right(edit_page(app, me, &target, &values, FormErrors::from_profile(&errors))))
-        }
+        Err(ServiceError::Invalid(errors)) => Ok(Either::Right(edit_page(
+            app,
+            me,
+            &target,
+            &values,
+            FormErrors::from_profile(&errors),
+        ))),
         Err(e) => Err(WebError(e)),
     }
 }
@@ -99,8 +134,11 @@ struct ResetForm {
     detail: String,
 }
 
-const VERIFICATION_METHODS: [&str; 3] =
-    ["対面で職員証・身分証明書を確認", "登録済みの内線・電話番号への折り返しで確認", "その他"];
+const VERIFICATION_METHODS: [&str; 3] = [
+    "対面で職員証・身分証明書を確認",
+    "登録済みの内線・電話番号への折り返しで確認",
+    "その他",
+];
 
 fn reset_page(app: &App, target: &UserRecord, errors: FormErrors) -> Page {
     Page::new("users/reset.html")
@@ -110,8 +148,15 @@ fn reset_page(app: &App, target: &UserRecord, errors: FormErrors) -> Page {
 }
 
 #[get("/users/<id>/reset")]
-async fn reset_show(id: i64, user: CurrentUser, addr: ClientAddr, app: &State<App>) -> Result<Page, WebError> {
-    let (_, target) = app.authorize(&user.0.user, id, Action::PasswordReset, addr.0).await?;
+async fn reset_show(
+    id: i64,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+) -> Result<Page, WebError> {
+    let (_, target) = app
+        .authorize(&user.0.user, id, Action::PasswordReset, addr.0)
+        .await?;
     Ok(reset_page(app, &target, FormErrors::default()))
 }
 
@@ -124,24 +169,46 @@ async fn reset_submit(
     app: &State<App>,
 ) -> Result<Either<Flash<Redirect>, Page>, WebError> {
     let me = &user.0.user;
-    let (permit, target) = app.authorize(me, id, Action::PasswordReset, addr.0.clone()).await?;
-    let values = form.0.value.unwrap_or(ResetForm { method: String::new(), detail: String::new() });
+    let (permit, target) = app
+        .authorize(me, id, Action::PasswordReset, addr.0.clone())
+        .await?;
+    let values = form.0.value.unwrap_or(ResetForm {
+        method: String::new(),
+        detail: String::new(),
+    });
     let method = values.method.trim();
     let detail = values.detail.trim();
     let mut errors = FormErrors::default();
     if !VERIFICATION_METHODS.contains(&method) {
         errors.add("method", "本人確認の方法を選択してください。");
     } else if method == "その他" && detail.is_empty() {
-        errors.add("detail", "「その他」を選んだ場合は、本人確認の方法を具体的に入力してください。");
+        errors.add(
+            "detail",
+            "「その他」を選んだ場合は、本人確認の方法を具体的に入力してください。",
+        );
     }
     if detail.chars().count() > 200 || detail.chars().any(char::is_control) {
-        errors.add("detail", "本人確認の方法（詳細）は制御文字を含まない200文字以内で入力してください。");
+        errors.add(
+            "detail",
+            "本人確認の方法（詳細）は制御文字を含まない200文字以内で入力してください。",
+        );
     }
     if !errors.is_empty() {
         return Ok(Either::Right(reset_page(app, &target, errors)));
     }
-    let verified_by = if detail.is_empty() { method.to_string() } else { format!("{method}（{detail}）") };
-    let updated = app.reset_password(&permit, &verified_by, &crate::store::audit::AuditActor::user(me), addr.0).await?;
+    let verified_by = if detail.is_empty() {
+        method.to_string()
+    } else {
+        format!("{method}（{detail}）")
+    };
+    let updated = app
+        .reset_password(
+            &permit,
+            &verified_by,
+            &crate::store::audit::AuditActor::user(me),
+            addr.0,
+        )
+        .await?;
     Ok(Either::Left(Flash::success(
         back_to(&updated),
         format!(
@@ -161,14 +228,31 @@ async fn unlock(
 ) -> Result<Flash<Redirect>, WebError> {
     let _ = form;
     let me = &user.0.user;
-    let (permit, _) = app.authorize(me, id, Action::Unlock, addr.0.clone()).await?;
-    let updated = app.unlock(&permit, &crate::store::audit::AuditActor::user(me), addr.0).await?;
-    Ok(Flash::success(back_to(&updated), format!("{}さんのアカウントロックを解除しました。", updated.full_name())))
+    let (permit, _) = app
+        .authorize(me, id, Action::Unlock, addr.0.clone())
+        .await?;
+    let updated = app
+        .unlock(&permit, &crate::store::audit::AuditActor::user(me), addr.0)
+        .await?;
+    Ok(Flash::success(
+        back_to(&updated),
+        format!(
+            "{}さんのアカウントロックを解除しました。",
+            updated.full_name()
+        ),
+    ))
 }
 
 #[get("/users/<id>/delete")]
-async fn delete_show(id: i64, user: CurrentUser, addr: ClientAddr, app: &State<App>) -> Result<Page, WebError> {
-    let (_, target) = app.authorize(&user.0.user, id, Action::Delete, addr.0).await?;
+async fn delete_show(
+    id: i64,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+) -> Result<Page, WebError> {
+    let (_, target) = app
+        .authorize(&user.0.user, id, Action::Delete, addr.0)
+        .await?;
     Ok(Page::new("users/delete.html").with("person", person(app, &target)))
 }
 
@@ -182,11 +266,24 @@ async fn delete_submit(
 ) -> Result<Flash<Redirect>, WebError> {
     let _ = form;
     let me = &user.0.user;
-    let (permit, target) = app.authorize(me, id, Action::Delete, addr.0.clone()).await?;
+    let (permit, target) = app
+        .authorize(me, id, Action::Delete, addr.0.clone())
+        .await?;
     app.delete(me, &permit, &target, addr.0).await?;
-    Ok(Flash::success(Redirect::to("/users"), format!("{}さんのアカウントを削除しました。", target.full_name())))
+    Ok(Flash::success(
+        Redirect::to("/users"),
+        format!("{}さんのアカウントを削除しました。", target.full_name()),
+    ))
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![edit_show, edit_submit, reset_show, reset_submit, unlock, delete_show, delete_submit]
+    routes![
+        edit_show,
+        edit_submit,
+        reset_show,
+        reset_submit,
+        unlock,
+        delete_show,
+        delete_submit
+    ]
 }

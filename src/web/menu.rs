@@ -80,7 +80,8 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
         items.push(MenuItem {
             href: "/users",
             label: "医療機関ユーザ検索",
-            description: "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。",
+            description:
+                "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。",
         });
     }
     items.push(MenuItem {

@@ -56,14 +56,25 @@ async fn offer(app: &App, user: &UserRecord) -> Result<Offer, WebError> {
     for inst in &institutions {
         for (t, db) in registrable(&actor, inst.as_ref()) {
             if !types.iter().any(|o| o.value == t.as_str()) {
-                types.push(TypeOption { value: t.as_str(), label: t.label(), db_label: db.label(), doctor: t.is_doctor() });
+                types.push(TypeOption {
+                    value: t.as_str(),
+                    label: t.label(),
+                    db_label: db.label(),
+                    doctor: t.is_doctor(),
+                });
             }
         }
     }
     let choose_institution = user.user_type == UserType::MunicipalOfficer;
     Ok(Offer {
         types,
-        institutions: institutions.into_iter().map(|i| InstitutionOption { code: i.code, name: i.name }).collect(),
+        institutions: institutions
+            .into_iter()
+            .map(|i| InstitutionOption {
+                code: i.code,
+                name: i.name,
+            })
+            .collect(),
         fixed_db: user.db,
         choose_institution,
     })
@@ -85,7 +96,9 @@ fn form_page(offer: Offer, values: &RegisterForm, errors: FormErrors) -> Page {
 async fn show(user: CurrentUser, app: &State<App>) -> Result<Page, WebError> {
     let offer = offer(app, &user.0.user).await?;
     if offer.types.is_empty() {
-        return Err(WebError(ServiceError::Denied(crate::domain::roles::Denied::TypeNotAllowed)));
+        return Err(WebError(ServiceError::Denied(
+            crate::domain::roles::Denied::TypeNotAllowed,
+        )));
     }
     let mut values = <RegisterForm as Default>::default();
     if offer.types.len() == 1 {
@@ -104,8 +117,15 @@ async fn submit(
     let offer = offer(app, &user.0.user).await?;
     let Some(values) = form.0.value else {
         let mut errors = FormErrors::default();
-        errors.add("user_type", "送信内容を読み取れませんでした。もう一度入力してください。");
-        return Ok(Either::Right(form_page(offer, &<RegisterForm as Default>::default(), errors)));
+        errors.add(
+            "user_type",
+            "送信内容を読み取れませんでした。もう一度入力してください。",
+        );
+        return Ok(Either::Right(form_page(
+            offer,
+            &<RegisterForm as Default>::default(),
+            errors,
+        )));
     };
     let reg = Registration {
         user_type: values.user_type.clone(),
@@ -115,9 +135,11 @@ async fn submit(
     };
     match app.register(&user.0.user, &reg, addr.0).await {
         Ok(created) => Ok(Either::Left(Redirect::to(uri!(registered(created.id))))),
-        Err(ServiceError::Invalid(errors)) => {
-            Ok(Either::Right(form_page(offer, &values, FormErrors::from_profile(&errors))))
-        }
+        Err(ServiceError::Invalid(errors)) => Ok(Either::Right(form_page(
+            offer,
+            &values,
+            FormErrors::from_profile(&errors),
+        ))),
         Err(e) => Err(WebError(e)),
     }
 }
@@ -139,7 +161,9 @@ struct Registered {
 #[get("/users/<id>/registered")]
 async fn registered(id: i64, user: CurrentUser, app: &State<App>) -> Result<Page, WebError> {
     let target = app.user_by_id(id).await?;
-    let visible = target.target().is_some_and(|t| may_see(&user.0.user.actor(), &t));
+    let visible = target
+        .target()
+        .is_some_and(|t| may_see(&user.0.user.actor(), &t));
     if !visible {
         return Err(WebError(ServiceError::NotFound));
     }

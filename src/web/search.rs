@@ -62,8 +62,18 @@ impl SearchParams {
             filters.push(Filter::State(s));
         }
         for (value, field, label, make) in [
-            (text(&self.from), "from", "登録日（開始）", Filter::RegisteredFrom as fn(_) -> Filter),
-            (text(&self.to), "to", "登録日（終了）", Filter::RegisteredTo as fn(_) -> Filter),
+            (
+                text(&self.from),
+                "from",
+                "登録日（開始）",
+                Filter::RegisteredFrom as fn(_) -> Filter,
+            ),
+            (
+                text(&self.to),
+                "to",
+                "登録日（終了）",
+                Filter::RegisteredTo as fn(_) -> Filter,
+            ),
         ] {
             if !value.is_empty() {
                 match parse_date(label, value) {
@@ -110,7 +120,9 @@ pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(char::from(b)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -194,7 +206,12 @@ fn columns(params: &SearchParams, query: &UserQuery) -> Vec<Column> {
         let sorted = (query.sort == key).then_some(if query.descending { "desc" } else { "asc" });
         let next_dir = if sorted == Some("asc") { "desc" } else { "asc" };
         let sep = if base.is_empty() { "" } else { "&" };
-        Column { key: key.as_str(), label, sorted, href: format!("/users?{base}{sep}sort={}&dir={next_dir}", key.as_str()) }
+        Column {
+            key: key.as_str(),
+            label,
+            sorted,
+            href: format!("/users?{base}{sep}sort={}&dir={next_dir}", key.as_str()),
+        }
     })
     .collect()
 }
@@ -206,8 +223,17 @@ fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
     let base = params.conditions_qs();
     let sep = if base.is_empty() { "" } else { "&" };
     let dir = if query.descending { "desc" } else { "asc" };
-    let link = |p: u32| format!("/users?{base}{sep}sort={}&dir={dir}&page={p}", query.sort.as_str());
-    let first = if total == 0 { 0 } else { u64::from(page - 1) * per + 1 };
+    let link = |p: u32| {
+        format!(
+            "/users?{base}{sep}sort={}&dir={dir}&page={p}",
+            query.sort.as_str()
+        )
+    };
+    let first = if total == 0 {
+        0
+    } else {
+        u64::from(page - 1) * per + 1
+    };
     let lo = page.saturating_sub(4).max(1);
     let hi = (lo + 9).min(pages);
     Pager {
@@ -222,11 +248,22 @@ fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
     }
 }
 
-fn options() -> (Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>, Vec<(&'static str, &'static str)>) {
+fn options() -> (
+    Vec<(&'static str, &'static str)>,
+    Vec<(&'static str, &'static str)>,
+    Vec<(&'static str, &'static str)>,
+) {
     (
-        UserType::ALL.iter().filter(|t| t.is_institution_account()).map(|t| (t.as_str(), t.label())).collect(),
+        UserType::ALL
+            .iter()
+            .filter(|t| t.is_institution_account())
+            .map(|t| (t.as_str(), t.label()))
+            .collect(),
         Db::ALL.iter().map(|d| (d.as_str(), d.label())).collect(),
-        AccountState::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        AccountState::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
     )
 }
 
@@ -239,7 +276,9 @@ async fn search(
 ) -> Result<Page, WebError> {
     let me = &user.0.user;
     if !View::of(&me.actor()).has_search() {
-        return Err(WebError(ServiceError::Denied(crate::domain::roles::Denied::TypeNotAllowed)));
+        return Err(WebError(ServiceError::Denied(
+            crate::domain::roles::Denied::TypeNotAllowed,
+        )));
     }
     let (types, dbs, states) = options();
     let page = Page::new("users/search.html")
@@ -257,7 +296,10 @@ async fn search(
     // A page beyond the end (the results shrank) shows the last page.
     let pages = result.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
     let query = if query.page > pages {
-        let q = UserQuery { page: pages, ..query };
+        let q = UserQuery {
+            page: pages,
+            ..query
+        };
         result = app.search(me, &q).await?;
         q
     } else {
@@ -280,15 +322,25 @@ pub struct CsvFile {
 
 impl CsvFile {
     /// UTF-8 with BOM and CRLF, what Japanese Excel opens correctly.
-    pub fn new(filename: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> CsvFile {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(vec![0xEF, 0xBB, 0xBF]);
+    pub fn new(
+        filename: &str,
+        header: &[&str],
+        rows: impl Iterator<Item = Vec<String>>,
+    ) -> CsvFile {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(vec![0xEF, 0xBB, 0xBF]);
         w.write_record(header).expect("write to memory");
         for r in rows {
-            w.write_record(r.iter().map(|c| neutralise(c))).expect("write to memory");
+            w.write_record(r.iter().map(|c| neutralise(c)))
+                .expect("write to memory");
         }
         CsvFile {
             body: w.into_inner().expect("flush to memory"),
-            disposition: Header::new("Content-Disposition", format!("attachment; filename=\"{filename}\"")),
+            disposition: Header::new(
+                "Content-Disposition",
+                format!("attachment; filename=\"{filename}\""),
+            ),
             cache: Header::new("Cache-Control", "no-store"),
         }
     }
@@ -305,18 +357,37 @@ async fn export(
 ) -> Result<(ContentType, CsvFile), WebError> {
     let me = &user.0.user;
     if !View::of(&me.actor()).has_search() {
-        return Err(WebError(ServiceError::Denied(crate::domain::roles::Denied::TypeNotAllowed)));
+        return Err(WebError(ServiceError::Denied(
+            crate::domain::roles::Denied::TypeNotAllowed,
+        )));
     }
-    let query = params
-        .query(EXPORT_LIMIT)
-        .map_err(|_| WebError(ServiceError::WrongState("検索条件に誤りがあります。検索画面で条件を確認してください。")))?;
+    let query = params.query(EXPORT_LIMIT).map_err(|_| {
+        WebError(ServiceError::WrongState(
+            "検索条件に誤りがあります。検索画面で条件を確認してください。",
+        ))
+    })?;
     let query = UserQuery { page: 1, ..query };
     let result = app.search(me, &query).await?;
     let now = app.now();
     let lockout = app.settings.lockout();
     let header = [
-        "ログインID", "氏名（姓）", "氏名（名）", "フリガナ（セイ）", "フリガナ（メイ）", "ユーザ種別", "対象DB", "医療機関コード",
-        "医療機関名", "部署", "医籍登録番号", "メールアドレス", "電話番号", "有効期限", "状態", "登録日", "備考",
+        "ログインID",
+        "氏名（姓）",
+        "氏名（名）",
+        "フリガナ（セイ）",
+        "フリガナ（メイ）",
+        "ユーザ種別",
+        "対象DB",
+        "医療機関コード",
+        "医療機関名",
+        "部署",
+        "医籍登録番号",
+        "メールアドレス",
+        "電話番号",
+        "有効期限",
+        "状態",
+        "登録日",
+        "備考",
     ];
     let rows = result.rows.iter().map(|u| {
         vec![
@@ -339,12 +410,25 @@ async fn export(
             u.remarks.clone().unwrap_or_default(),
         ]
     });
-    let file = CsvFile::new(&format!("users-{}.csv", iso_date(jst_date(now))), &header, rows);
+    let file = CsvFile::new(
+        &format!("users-{}.csv", iso_date(jst_date(now))),
+        &header,
+        rows,
+    );
     let entry = AuditEntry::new(AuditActor::user(me), Action::CsvExport, Outcome::Success)
         .addr(addr.0)
-        .details(format!("医療機関ユーザ検索結果のCSV出力 {}件（条件: {}）", result.rows.len(), params.conditions_qs()));
-    audit::record(&app.store, &app.keys.audit, &entry, now).await.map_err(WebError::from_store)?;
-    Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), file))
+        .details(format!(
+            "医療機関ユーザ検索結果のCSV出力 {}件（条件: {}）",
+            result.rows.len(),
+            params.conditions_qs()
+        ));
+    audit::record(&app.store, &app.keys.audit, &entry, now)
+        .await
+        .map_err(WebError::from_store)?;
+    Ok((
+        ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+        file,
+    ))
 }
 
 pub fn routes() -> Vec<Route> {
