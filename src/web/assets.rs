@@ -29,6 +29,12 @@ fn js() -> Asset {
     asset(include_str!("../../static/app.js"), ContentType::JavaScript)
 }
 
+/// Browsers ask for a favicon on every visit; there is none, and a 404 would only fill the log.
+#[get("/favicon.ico")]
+fn favicon() -> rocket::http::Status {
+    rocket::http::Status::NoContent
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![css, js]
+    routes![css, js, favicon]
 }

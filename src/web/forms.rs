@@ -13,15 +13,25 @@ use crate::store::users::UserRecord;
 /// The §5 fields as the forms send them (every input is always present, possibly empty).
 #[derive(Debug, Clone, Default, FromForm, Serialize)]
 pub struct ProfileForm {
+    #[field(default = String::new())]
     pub department: String,
+    #[field(default = String::new())]
     pub family_name: String,
+    #[field(default = String::new())]
     pub given_name: String,
+    #[field(default = String::new())]
     pub family_kana: String,
+    #[field(default = String::new())]
     pub given_kana: String,
+    #[field(default = String::new())]
     pub medical_reg_no: String,
+    #[field(default = String::new())]
     pub email: String,
+    #[field(default = String::new())]
     pub phone: String,
+    #[field(default = String::new())]
     pub expires_on: String,
+    #[field(default = String::new())]
     pub remarks: String,
 }
 

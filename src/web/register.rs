@@ -19,8 +19,11 @@ use super::WebError;
 
 #[derive(Debug, Clone, Default, FromForm, Serialize)]
 pub struct RegisterForm {
+    #[field(default = String::new())]
     pub user_type: String,
+    #[field(default = String::new())]
     pub db: String,
+    #[field(default = String::new())]
     pub institution: String,
     pub profile: ProfileForm,
 }
