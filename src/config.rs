@@ -45,6 +45,12 @@ pub struct Settings {
     /// The server sits behind a TLS-terminating proxy: cookies are `Secure`, and listening on a
     /// non-loopback address without Rocket's own TLS is allowed.
     pub behind_tls_proxy: bool,
+    /// 問い合わせ先 printed on notices (e.g. the 医事課's extension).
+    pub notice_contact: String,
+    /// Another font for notices (e.g. Noto Sans CJK JP); default: the embedded IPAex Gothic.
+    pub notice_font: Option<PathBuf>,
+    /// The monospaced font for the password; default: IPA Gothic (or `notice_font` if that is set).
+    pub notice_mono_font: Option<PathBuf>,
     pub temp_password_key_file: Option<PathBuf>,
     pub audit_key_file: Option<PathBuf>,
     pub csrf_key_file: Option<PathBuf>,
@@ -66,6 +72,10 @@ impl Default for Settings {
             max_concurrent_hashes: 4,
             login_url: "http://127.0.0.1:8000/login".to_string(),
             behind_tls_proxy: false,
+            notice_contact: "パスワードを忘れた場合やアカウントがロックされた場合は、所属医療機関の責任者にお問い合わせください。"
+                .to_string(),
+            notice_font: None,
+            notice_mono_font: None,
             temp_password_key_file: None,
             audit_key_file: None,
             csrf_key_file: None,

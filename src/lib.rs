@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod pdf;
 pub mod service;
 pub mod store;
 pub mod web;

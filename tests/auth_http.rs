@@ -19,7 +19,8 @@ const FAILED: &str =
 /// A 責任者 who has set `CHOSEN` as password and logged out again.
 async fn responsible_with_password(s: &TestServer) -> UserRecord {
     let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
-    s.login_and_set_password(&user.login_id, &temp, CHOSEN).await;
+    s.login_and_set_password(&user.login_id, &temp, CHOSEN)
+        .await;
     s.logout().await;
     user
 }
@@ -57,12 +58,20 @@ async fn responsible_logs_in_with_the_password_they_chose() {
     let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
 
     let res = s.post_login(&user.login_id, &temp).await;
-    assert!(redirects_to(&res, "/password"), "temporary password leads to /password");
+    assert!(
+        redirects_to(&res, "/password"),
+        "temporary password leads to /password"
+    );
     let csrf = s.page_csrf("/password").await;
     let res = s
         .post_form(
             "/password",
-            &[("csrf", &csrf), ("current", &temp), ("new", CHOSEN), ("confirm", CHOSEN)],
+            &[
+                ("csrf", &csrf),
+                ("current", &temp),
+                ("new", CHOSEN),
+                ("confirm", CHOSEN),
+            ],
         )
         .await;
     assert!(redirects_to(&res, "/"));
@@ -102,7 +111,10 @@ async fn wrong_password_unknown_id_and_locked_account_get_the_same_message() {
     assert_eq!(unknown_id, wrong_password);
     assert_eq!(malformed_id, wrong_password);
     assert_eq!(locked, wrong_password);
-    assert!(wrong_password.contains("責任者"), "hint to ask a 責任者: {wrong_password}");
+    assert!(
+        wrong_password.contains("責任者"),
+        "hint to ask a 責任者: {wrong_password}"
+    );
 }
 
 // ---- 3. Lockout -----------------------------------------------------------------------------
@@ -118,7 +130,11 @@ async fn fifth_consecutive_failure_locks_until_thirty_minutes_pass() {
         assert_eq!(u.failed_logins, n);
         assert_eq!(u.locked_at, None, "not locked after {n} failures");
     }
-    assert!(!s.audit().await.iter().any(|e| e.content.action == "account_locked"));
+    assert!(!s
+        .audit()
+        .await
+        .iter()
+        .any(|e| e.content.action == "account_locked"));
 
     refused(s.post_login(&user.login_id, "Wrong-password9").await).await;
     let locked_at = START;
@@ -134,11 +150,15 @@ async fn fifth_consecutive_failure_locks_until_thirty_minutes_pass() {
     assert_eq!(locks[0].content.client_addr.as_deref(), Some("192.0.2.10"));
 
     // The right password does not open a locked account, and says nothing different.
-    assert!(refused(s.post_login(&user.login_id, CHOSEN).await).await.starts_with(FAILED));
+    assert!(refused(s.post_login(&user.login_id, CHOSEN).await)
+        .await
+        .starts_with(FAILED));
     assert_eq!(s.sessions_of(user.id).await, 0);
 
     s.clock.advance(29 * 60);
-    assert!(refused(s.post_login(&user.login_id, CHOSEN).await).await.starts_with(FAILED));
+    assert!(refused(s.post_login(&user.login_id, CHOSEN).await)
+        .await
+        .starts_with(FAILED));
 
     // 30 minutes after the lock it releases itself.
     s.clock.advance(60);
@@ -157,13 +177,21 @@ async fn with_release_minutes_zero_only_the_console_unlocks() {
     assert!(s.user(user.id).await.locked_at.is_some());
 
     s.clock.advance(7 * 86_400);
-    assert!(refused(s.post_login(&user.login_id, CHOSEN).await).await.starts_with(FAILED));
-    assert!(s.user(user.id).await.locked_at.is_some(), "still locked a week later");
+    assert!(refused(s.post_login(&user.login_id, CHOSEN).await)
+        .await
+        .starts_with(FAILED));
+    assert!(
+        s.user(user.id).await.locked_at.is_some(),
+        "still locked a week later"
+    );
 
     let unlocked = s.app().console_unlock(&user.login_id).await.unwrap();
     assert_eq!((unlocked.failed_logins, unlocked.locked_at), (0, None));
     let last = s.audit().await.pop().unwrap().content;
-    assert_eq!((last.action.as_str(), last.actor_label.as_str()), ("unlock", "console"));
+    assert_eq!(
+        (last.action.as_str(), last.actor_label.as_str()),
+        ("unlock", "console")
+    );
     log_in(&s, &user).await;
 }
 
@@ -181,13 +209,22 @@ async fn failures_from_one_address_throttle_that_address_only() {
     // The right password for a real account, from the same machine: refused with 429.
     let res = s.post_login(&user.login_id, CHOSEN).await;
     assert_eq!(res.status(), Status::TooManyRequests);
-    assert!(!set_cookies(&res).iter().any(|c| c.starts_with("nanbyo_session=")));
+    assert!(!set_cookies(&res)
+        .iter()
+        .any(|c| c.starts_with("nanbyo_session=")));
     let html = res.into_string().await.unwrap();
     assert!(html.contains("一時的にログインを制限しています"), "{html}");
     assert_eq!(s.sessions_of(user.id).await, 0);
-    assert_eq!(s.user(user.id).await.failed_logins, 0, "the account is not blamed");
+    assert_eq!(
+        s.user(user.id).await.failed_logins,
+        0,
+        "the account is not blamed"
+    );
     let last = s.audit().await.pop().unwrap().content;
-    assert_eq!((last.action.as_str(), last.result.as_str()), ("login_failure", "denied"));
+    assert_eq!(
+        (last.action.as_str(), last.result.as_str()),
+        ("login_failure", "denied")
+    );
 
     // Another machine is not affected.
     let res = s
@@ -208,7 +245,11 @@ async fn temporary_password_session_reaches_only_the_password_screen() {
     let audit_before = s.audit().await.len();
 
     let res = s.get("/").await;
-    assert!(redirects_to(&res, "/password"), "GET / → {:?}", res.status());
+    assert!(
+        redirects_to(&res, "/password"),
+        "GET / → {:?}",
+        res.status()
+    );
     let res = s.get("/login").await;
     assert!(redirects_to(&res, "/password"));
 
@@ -229,7 +270,7 @@ async fn temporary_password_session_reaches_only_the_password_screen() {
             (r.method, path)
         })
         .collect();
-    let open = ["/login", "/logout", "/password", "/health"];
+    let open = ["/login", "/logout", "/password", "/health", "/favicon.ico"];
     let mut checked = 0;
     for (method, path) in &routes {
         if open.contains(&path.as_str()) || path.starts_with("/static/") {
@@ -254,14 +295,32 @@ async fn temporary_password_session_reaches_only_the_password_screen() {
     let res = s
         .post_form(
             "/password",
-            &[("csrf", &csrf), ("current", &temp), ("new", CHOSEN), ("confirm", CHOSEN)],
+            &[
+                ("csrf", &csrf),
+                ("current", &temp),
+                ("new", CHOSEN),
+                ("confirm", CHOSEN),
+            ],
         )
         .await;
     assert!(redirects_to(&res, "/"));
     assert_eq!(s.get("/").await.status(), Status::Ok);
     s.logout().await;
-    assert!(refused(s.post_login(&user.login_id, &temp).await).await.starts_with(FAILED));
+    assert!(refused(s.post_login(&user.login_id, &temp).await)
+        .await
+        .starts_with(FAILED));
     log_in(&s, &user).await;
+}
+
+#[rocket::async_test]
+async fn temporary_password_stops_working_after_fourteen_days() {
+    let s = server().await;
+    let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
+    s.clock.advance(14 * 86_400);
+    assert!(refused(s.post_login(&user.login_id, &temp).await)
+        .await
+        .starts_with(FAILED));
+    assert_eq!(s.sessions_of(user.id).await, 0);
 }
 
 // ---- 6. Only the latest temporary password works -------------------------------------------
@@ -271,13 +330,25 @@ async fn second_console_reset_voids_the_first_temporary_password() {
     let s = server().await;
     let user = responsible_with_password(&s).await;
 
-    let (_, first) = s.app().console_reset(&user.login_id, "職員証で確認").await.unwrap();
-    let (after, second) = s.app().console_reset(&user.login_id, "職員証で確認").await.unwrap();
+    let (_, first) = s
+        .app()
+        .console_reset(&user.login_id, "職員証で確認")
+        .await
+        .unwrap();
+    let (after, second) = s
+        .app()
+        .console_reset(&user.login_id, "職員証で確認")
+        .await
+        .unwrap();
     assert_ne!(first.password, second.password);
     assert_eq!(after.password_hash, None, "the chosen password is voided");
 
-    assert!(refused(s.post_login(&user.login_id, &first.password).await).await.starts_with(FAILED));
-    assert!(refused(s.post_login(&user.login_id, CHOSEN).await).await.starts_with(FAILED));
+    assert!(refused(s.post_login(&user.login_id, &first.password).await)
+        .await
+        .starts_with(FAILED));
+    assert!(refused(s.post_login(&user.login_id, CHOSEN).await)
+        .await
+        .starts_with(FAILED));
     let res = s.post_login(&user.login_id, &second.password).await;
     assert!(redirects_to(&res, "/password"));
 }
@@ -285,7 +356,11 @@ async fn second_console_reset_voids_the_first_temporary_password() {
 // ---- 7. Cookie attributes -------------------------------------------------------------------
 
 fn attributes(cookie: &str) -> Vec<String> {
-    cookie.split(';').skip(1).map(|a| a.trim().to_string()).collect()
+    cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_string())
+        .collect()
 }
 
 #[rocket::async_test]
@@ -303,7 +378,10 @@ async fn session_cookie_is_httponly_samesite_strict_path_root_and_not_secure_wit
     assert!(attrs.contains(&"HttpOnly".to_string()), "{session}");
     assert!(attrs.contains(&"SameSite=Strict".to_string()), "{session}");
     assert!(attrs.contains(&"Path=/".to_string()), "{session}");
-    assert!(!attrs.iter().any(|a| a.eq_ignore_ascii_case("Secure")), "{session}");
+    assert!(
+        !attrs.iter().any(|a| a.eq_ignore_ascii_case("Secure")),
+        "{session}"
+    );
     assert!(!attrs.iter().any(|a| a.starts_with("Domain")), "{session}");
     assert!(res.headers().get_one("Strict-Transport-Security").is_none());
 }
@@ -324,7 +402,10 @@ async fn under_tls_the_session_cookie_is_secure_and_host_prefixed() {
     let res = s.post_login(&user.login_id, &temp).await;
     assert!(redirects_to(&res, "/password"));
     let cookies = set_cookies(&res);
-    assert!(!cookies.iter().any(|c| c.starts_with("nanbyo_session=")), "{cookies:?}");
+    assert!(
+        !cookies.iter().any(|c| c.starts_with("nanbyo_session=")),
+        "{cookies:?}"
+    );
     let session = cookies
         .iter()
         .find(|c| c.starts_with("__Host-nanbyo_session="))
@@ -333,10 +414,32 @@ async fn under_tls_the_session_cookie_is_secure_and_host_prefixed() {
     for a in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(attrs.contains(&a.to_string()), "{a} missing: {session}");
     }
-    assert!(!attrs.iter().any(|a| a.starts_with("Domain")), "__Host- forbids Domain");
+    assert!(
+        !attrs.iter().any(|a| a.starts_with("Domain")),
+        "__Host- forbids Domain"
+    );
     assert!(res.headers().get_one("Strict-Transport-Security").is_some());
+    // The pre-session cookie is dropped at login, with the attributes a browser needs to drop it.
+    let pre = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-nanbyo_pre="))
+        .unwrap_or_else(|| panic!("pre-session cookie not removed: {cookies:?}"));
+    assert!(attributes(pre).contains(&"Secure".to_string()), "{pre}");
+
     // The prefixed cookie is the one the server reads.
-    assert_eq!(s.get("/password").await.status(), Status::Ok);
+    let csrf = s.page_csrf("/password").await;
+    // Logout removes it with Secure and Path=/ (a browser ignores a __Host- removal without them).
+    let res = s.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert!(redirects_to(&res, "/login"));
+    let cookies = set_cookies(&res);
+    let removal = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-nanbyo_session="))
+        .unwrap_or_else(|| panic!("session cookie not removed: {cookies:?}"));
+    let attrs = attributes(removal);
+    assert!(attrs.contains(&"Secure".to_string()), "{removal}");
+    assert!(attrs.contains(&"Path=/".to_string()), "{removal}");
+    assert_eq!(s.sessions_of(user.id).await, 0);
 }
 
 // ---- 8. A new session id at login -----------------------------------------------------------
@@ -353,7 +456,11 @@ async fn logging_in_again_replaces_the_browsers_session() {
     let res = s
         .post_form(
             "/login",
-            &[("csrf", &csrf), ("login_id", &user.login_id), ("password", CHOSEN)],
+            &[
+                ("csrf", &csrf),
+                ("login_id", &user.login_id),
+                ("password", CHOSEN),
+            ],
         )
         .await;
     assert!(redirects_to(&res, "/"));
@@ -363,7 +470,11 @@ async fn logging_in_again_replaces_the_browsers_session() {
     let res = s.get_with_session("/", &first).await;
     assert!(redirects_to(&res, "/login"), "the old token is dead");
     assert_eq!(s.get_with_session("/", &second).await.status(), Status::Ok);
-    assert_eq!(s.sessions_of(user.id).await, 1, "the previous session ended");
+    assert_eq!(
+        s.sessions_of(user.id).await,
+        1,
+        "the previous session ended"
+    );
 }
 
 // ---- 9. Logout and timeouts -----------------------------------------------------------------
@@ -380,10 +491,16 @@ async fn logout_ends_the_session_on_the_server() {
     assert_eq!(s.session_token(), None, "the browser dropped the cookie");
 
     let res = s.get_with_session("/", &token).await;
-    assert!(redirects_to(&res, "/login"), "a replayed cookie opens nothing");
+    assert!(
+        redirects_to(&res, "/login"),
+        "a replayed cookie opens nothing"
+    );
     assert_eq!(s.sessions_of(user.id).await, 0);
     let last = s.audit().await.pop().unwrap().content;
-    assert_eq!((last.action.as_str(), last.actor_user_id), ("logout", Some(user.id)));
+    assert_eq!(
+        (last.action.as_str(), last.actor_user_id),
+        ("logout", Some(user.id))
+    );
 }
 
 #[rocket::async_test]
@@ -393,7 +510,11 @@ async fn session_ends_after_thirty_idle_minutes() {
     let token = log_in(&s, &user).await;
 
     s.clock.advance(29 * 60);
-    assert_eq!(s.get("/").await.status(), Status::Ok, "activity keeps it alive");
+    assert_eq!(
+        s.get("/").await.status(),
+        Status::Ok,
+        "activity keeps it alive"
+    );
     s.clock.advance(31 * 60);
     let res = s.get_with_session("/", &token).await;
     assert!(redirects_to(&res, "/login"));
@@ -436,16 +557,30 @@ async fn password_change_and_logout_without_a_valid_csrf_token_are_refused() {
     let changes_before = password_changes(&s).await;
     let good = s.page_csrf("/password").await;
     let wrong = format!("{}A", &good[..good.len() - 1]);
-    let wrong = if wrong == good { format!("{}B", &good[..good.len() - 1]) } else { wrong };
+    let wrong = if wrong == good {
+        format!("{}B", &good[..good.len() - 1])
+    } else {
+        wrong
+    };
 
-    let change = [("current", CHOSEN), ("new", CHOSEN_2), ("confirm", CHOSEN_2)];
+    let change = [
+        ("current", CHOSEN),
+        ("new", CHOSEN_2),
+        ("confirm", CHOSEN_2),
+    ];
     let res = s.post_form("/password", &change).await;
     assert_eq!(res.status(), Status::Forbidden, "no csrf field");
-    let with_wrong: Vec<(&str, &str)> =
-        [("csrf", wrong.as_str())].into_iter().chain(change).collect();
+    let with_wrong: Vec<(&str, &str)> = [("csrf", wrong.as_str())]
+        .into_iter()
+        .chain(change)
+        .collect();
     let res = s.post_form("/password", &with_wrong).await;
     assert_eq!(res.status(), Status::Forbidden, "wrong csrf");
-    assert_eq!(s.user(user.id).await.password_hash, hash_before, "password unchanged");
+    assert_eq!(
+        s.user(user.id).await.password_hash,
+        hash_before,
+        "password unchanged"
+    );
 
     let res = s.post_form("/logout", &[]).await;
     assert_eq!(res.status(), Status::Forbidden, "logout without csrf");
@@ -455,11 +590,17 @@ async fn password_change_and_logout_without_a_valid_csrf_token_are_refused() {
     assert_eq!(s.session_token().as_deref(), Some(token.as_str()));
     assert_eq!(s.get("/").await.status(), Status::Ok, "still logged in");
     assert_eq!(s.sessions_of(user.id).await, 1);
-    assert_eq!(password_changes(&s).await, changes_before, "no password_change entry");
+    assert_eq!(
+        password_changes(&s).await,
+        changes_before,
+        "no password_change entry"
+    );
 
     // With the right token the same change goes through.
-    let with_good: Vec<(&str, &str)> =
-        [("csrf", good.as_str())].into_iter().chain(change).collect();
+    let with_good: Vec<(&str, &str)> = [("csrf", good.as_str())]
+        .into_iter()
+        .chain(change)
+        .collect();
     let res = s.post_form("/password", &with_good).await;
     assert!(redirects_to(&res, "/"));
     assert_ne!(s.user(user.id).await.password_hash, hash_before);
@@ -469,12 +610,17 @@ async fn password_change_and_logout_without_a_valid_csrf_token_are_refused() {
 async fn login_without_the_pre_session_token_is_refused() {
     let s = server().await;
     let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
-    let creds = [("login_id", user.login_id.as_str()), ("password", temp.as_str())];
+    let creds = [
+        ("login_id", user.login_id.as_str()),
+        ("password", temp.as_str()),
+    ];
 
     // A browser that never opened /login.
     let res = s.post_form("/login", &creds).await;
     assert_eq!(res.status(), Status::Forbidden);
-    assert!(!set_cookies(&res).iter().any(|c| c.starts_with("nanbyo_session=")));
+    assert!(!set_cookies(&res)
+        .iter()
+        .any(|c| c.starts_with("nanbyo_session=")));
 
     // The token of the form, but another pre-session cookie (a forged cross-site post).
     let csrf = s.login_csrf().await;
@@ -484,16 +630,27 @@ async fn login_without_the_pre_session_token_is_refused() {
         .remote(peer())
         .header(ContentType::Form)
         .cookie(Cookie::new("nanbyo_pre", "A".repeat(43)))
-        .body(form(&[("csrf", &csrf), ("login_id", &user.login_id), ("password", &temp)]))
+        .body(form(&[
+            ("csrf", &csrf),
+            ("login_id", &user.login_id),
+            ("password", &temp),
+        ]))
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Forbidden);
 
     assert_eq!(s.sessions_of(user.id).await, 0);
-    assert!(!s.audit().await.iter().any(|e| e.content.action.starts_with("login")));
+    assert!(!s
+        .audit()
+        .await
+        .iter()
+        .any(|e| e.content.action.starts_with("login")));
     assert_eq!(s.user(user.id).await.failed_logins, 0);
     // The genuine form still works.
-    assert!(redirects_to(&s.post_login(&user.login_id, &temp).await, "/password"));
+    assert!(redirects_to(
+        &s.post_login(&user.login_id, &temp).await,
+        "/password"
+    ));
 }
 
 // ---- 11. Client address ---------------------------------------------------------------------
@@ -506,7 +663,11 @@ async fn login_with_real_ip_header(s: &TestServer, login_id: &str, password: &st
         .remote(peer())
         .header(ContentType::Form)
         .header(Header::new("X-Real-IP", "203.0.113.5"))
-        .body(form(&[("csrf", &csrf), ("login_id", login_id), ("password", password)]))
+        .body(form(&[
+            ("csrf", &csrf),
+            ("login_id", login_id),
+            ("password", password),
+        ]))
         .dispatch()
         .await;
     assert!(redirects_to(&res, "/password"));
@@ -557,7 +718,9 @@ fn database_bytes(s: &TestServer) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[rocket::async_test]
@@ -565,7 +728,10 @@ async fn chosen_password_is_stored_as_argon2id_with_the_designed_parameters() {
     let s = server().await;
     let user = responsible_with_password(&s).await;
     let hash = s.user(user.id).await.password_hash.unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert_eq!(s.user(user.id).await.temp_password_mac, None);
 }
 
@@ -578,9 +744,15 @@ async fn no_password_or_session_token_is_stored_in_plain_text() {
     assert!(mac.bytes().all(|b| b.is_ascii_hexdigit()), "{mac}");
 
     let bytes = database_bytes(&s);
-    assert!(contains(&bytes, &user.login_id), "the scan sees what is stored");
+    assert!(
+        contains(&bytes, &user.login_id),
+        "the scan sees what is stored"
+    );
     assert!(contains(&bytes, &mac), "the scan sees the MAC");
-    assert!(!contains(&bytes, &temp), "temporary password stored in plain text");
+    assert!(
+        !contains(&bytes, &temp),
+        "temporary password stored in plain text"
+    );
 
     // Use it, change it, and look again.
     let res = s.post_login(&user.login_id, &temp).await;
@@ -590,17 +762,34 @@ async fn no_password_or_session_token_is_stored_in_plain_text() {
     let res = s
         .post_form(
             "/password",
-            &[("csrf", &csrf), ("current", &temp), ("new", CHOSEN), ("confirm", CHOSEN)],
+            &[
+                ("csrf", &csrf),
+                ("current", &temp),
+                ("new", CHOSEN),
+                ("confirm", CHOSEN),
+            ],
         )
         .await;
     assert!(redirects_to(&res, "/"));
     let session = s.session_token().unwrap();
 
     let bytes = database_bytes(&s);
-    assert!(!contains(&bytes, &temp), "temporary password in the database files");
-    assert!(!contains(&bytes, CHOSEN), "chosen password in the database files");
-    assert!(!contains(&bytes, &temp_session), "session token in the database files");
-    assert!(!contains(&bytes, &session), "session token in the database files");
+    assert!(
+        !contains(&bytes, &temp),
+        "temporary password in the database files"
+    );
+    assert!(
+        !contains(&bytes, CHOSEN),
+        "chosen password in the database files"
+    );
+    assert!(
+        !contains(&bytes, &temp_session),
+        "session token in the database files"
+    );
+    assert!(
+        !contains(&bytes, &session),
+        "session token in the database files"
+    );
     for e in s.audit().await {
         assert!(!e.content.details.contains(&temp) && !e.content.details.contains(CHOSEN));
     }
@@ -635,5 +824,7 @@ async fn concurrent_wrong_passwords_all_count_toward_the_lock() {
         .filter(|e| e.content.action == "account_locked")
         .count();
     assert_eq!(locks, 1, "locked exactly once");
-    assert!(refused(s.post_login(&user.login_id, CHOSEN).await).await.starts_with(FAILED));
+    assert!(refused(s.post_login(&user.login_id, CHOSEN).await)
+        .await
+        .starts_with(FAILED));
 }

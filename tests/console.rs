@@ -56,7 +56,11 @@ async fn bootstrap_is_refused_while_an_active_responsible_exists_in_that_institu
     assert_eq!(first.user_type, UserType::Responsible);
     assert_eq!(first.db, Some(Db::Nanbyo));
 
-    let msg = conflict(s.app().bootstrap(&institution(Db::Nanbyo), &profile("鈴木")).await);
+    let msg = conflict(
+        s.app()
+            .bootstrap(&institution(Db::Nanbyo), &profile("鈴木"))
+            .await,
+    );
     assert!(msg.contains("有効な責任者が既に登録されています"), "{msg}");
     assert!(msg.contains("東京中央病院"), "{msg}");
     assert_eq!(s.count("SELECT COUNT(*) FROM users").await, 1);
@@ -71,7 +75,11 @@ async fn bootstrap_is_refused_while_an_active_responsible_exists_in_that_institu
     assert_eq!(shoman.institution_code.as_deref(), Some(HOSPITAL));
     assert_eq!(issued.login_id, shoman.login_id);
     assert_eq!(s.count("SELECT COUNT(*) FROM users").await, 2);
-    let msg = conflict(s.app().bootstrap(&institution(Db::Shoman), &profile("佐藤")).await);
+    let msg = conflict(
+        s.app()
+            .bootstrap(&institution(Db::Shoman), &profile("佐藤"))
+            .await,
+    );
     assert!(msg.contains("小慢DB"), "{msg}");
 }
 
@@ -87,7 +95,10 @@ async fn municipal_officer_bootstrap_works_once_per_municipality() {
     assert_eq!(officer.municipality_name, "新宿区");
 
     let msg = conflict(s.app().bootstrap(&home, &profile("佐藤")).await);
-    assert!(msg.contains("新宿区には有効な自治体担当者が既に登録されています"), "{msg}");
+    assert!(
+        msg.contains("新宿区には有効な自治体担当者が既に登録されています"),
+        "{msg}"
+    );
     assert_eq!(s.count("SELECT COUNT(*) FROM users").await, 1);
 
     // Its temporary password opens the password screen.
@@ -122,7 +133,11 @@ async fn institution_of_an_unknown_municipality_is_refused() {
     assert!(msg.contains("登録されていません"), "{msg}");
     assert!(is_japanese(&msg));
     assert_eq!(s.app().list_institutions().await.unwrap().len(), 2);
-    let msg = conflict(s.app().add_institution(HOSPITAL, "二重登録", SHINJUKU).await);
+    let msg = conflict(
+        s.app()
+            .add_institution(HOSPITAL, "二重登録", SHINJUKU)
+            .await,
+    );
     assert!(msg.contains("登録済み"), "{msg}");
 }
 
@@ -199,14 +214,21 @@ async fn console_actions_are_audited_as_console_and_the_chain_verifies() {
 
     let reset = &entries[9].content;
     assert_eq!(reset.target_user_id, Some(responsible.id));
-    assert!(reset.details.contains("電話で本人に確認"), "{}", reset.details);
+    assert!(
+        reset.details.contains("電話で本人に確認"),
+        "{}",
+        reset.details
+    );
     assert!(entries
         .iter()
         .filter(|e| e.content.actor_label == "console")
         .all(|e| e.content.actor_user_id.is_none() && e.content.result == "success"));
 
     let n = expected.len() as u64;
-    assert_eq!(audit::verify(&app.store, &app.keys.audit).await.unwrap(), Ok(n));
+    assert_eq!(
+        audit::verify(&app.store, &app.keys.audit).await.unwrap(),
+        Ok(n)
+    );
     assert_eq!(s.count("SELECT COUNT(*) FROM audit_log").await, n as i64);
 }
 
@@ -215,7 +237,10 @@ async fn audit_verify_names_the_first_tampered_entry() {
     let s = server().await;
     s.bootstrap(Db::Nanbyo, "髙橋").await;
     let app = s.app();
-    assert_eq!(audit::verify(&app.store, &app.keys.audit).await.unwrap(), Ok(6));
+    assert_eq!(
+        audit::verify(&app.store, &app.keys.audit).await.unwrap(),
+        Ok(6)
+    );
     sqlx::query("UPDATE audit_log SET details = 'edited' WHERE seq = 3")
         .execute(app.store.pool())
         .await
@@ -279,11 +304,28 @@ async fn the_binary_registers_bootstraps_refuses_a_second_bootstrap_and_verifies
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
 
-    let out = run(dir, &["municipality", "add", "--code", "131041", "--name", "新宿区"]);
+    let out = run(
+        dir,
+        &[
+            "municipality",
+            "add",
+            "--code",
+            "131041",
+            "--name",
+            "新宿区",
+        ],
+    );
     assert!(succeeded(&out, "municipality add").contains("131041 新宿区"));
-    let out = run(dir, &["municipality", "add", "--code", "131042", "--name", "誤り"]);
+    let out = run(
+        dir,
+        &["municipality", "add", "--code", "131042", "--name", "誤り"],
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("検査数字"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("検査数字"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run(
         dir,
         &[
@@ -319,7 +361,10 @@ async fn the_binary_registers_bootstraps_refuses_a_second_bootstrap_and_verifies
     let out = run(dir, BOOTSTRAP);
     assert!(!out.status.success(), "a second bootstrap is refused");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("有効な責任者が既に登録されています"), "{stderr}");
+    assert!(
+        stderr.contains("有効な責任者が既に登録されています"),
+        "{stderr}"
+    );
     assert!(!text(&out.stdout).contains("初期パスワード"));
 
     let out = run(dir, &["audit", "verify"]);
@@ -332,13 +377,23 @@ async fn the_binary_registers_bootstraps_refuses_a_second_bootstrap_and_verifies
         ..Settings::default()
     };
     let keys = Keys::load(&settings).unwrap();
-    let app = App::open(settings, keys, Arc::new(SystemClock)).await.unwrap();
+    let app = App::open(settings, keys, Arc::new(SystemClock))
+        .await
+        .unwrap();
     let outcome = app.login(login_id, password, None).await.unwrap();
     assert!(
-        matches!(outcome, LoginOutcome::Success { temporary: true, .. }),
+        matches!(
+            outcome,
+            LoginOutcome::Success {
+                temporary: true,
+                ..
+            }
+        ),
         "{outcome:?}"
     );
     let entries = audit::all(app.store.pool()).await.unwrap();
-    assert!(entries[..4].iter().all(|e| e.content.actor_label == "console"));
+    assert!(entries[..4]
+        .iter()
+        .all(|e| e.content.actor_label == "console"));
     app.store.close().await;
 }

@@ -2,6 +2,7 @@
 
 mod serve;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::domain::account::RawProfile;
 use crate::domain::time::{format_jst, SystemClock};
 use crate::domain::Db;
 use crate::service::console::BootstrapHome;
+use crate::service::notices::Issuer;
 use crate::service::{App, ServiceError};
 use crate::store::audit;
 
@@ -41,6 +43,21 @@ enum Command {
     /// アカウントの復旧（コンソールからの操作として記録されます）
     #[command(subcommand)]
     User(UserCommand),
+    /// IDパスワード通知書を発行し、1つのPDFに書き出す（--as のユーザの権限で）
+    Notices {
+        /// 操作するユーザのログインID（ロールの規則と操作履歴はこのユーザとして適用されます）
+        #[arg(long = "as", value_name = "LOGIN_ID")]
+        actor: String,
+        /// 書き出すPDFファイル
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+        /// 先頭に交付管理表を付ける
+        #[arg(long)]
+        receipt_list: bool,
+        /// 通知書を発行するユーザのログインID
+        #[arg(required = true, value_name = "LOGIN_ID")]
+        login_ids: Vec<String>,
+    },
     /// 操作履歴
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -120,6 +137,9 @@ struct BootstrapArgs {
     /// 電話番号
     #[arg(long, default_value = "")]
     phone: String,
+    /// 初期パスワードを表示せず、IDパスワード通知書（PDF）をこのファイルに書き出す
+    #[arg(long, value_name = "FILE.pdf")]
+    notice: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +152,9 @@ enum UserCommand {
         /// 本人確認の方法（例: 「職員証で確認」）
         #[arg(long)]
         verified_by: String,
+        /// 初期パスワードを表示せず、IDパスワード通知書（PDF）をこのファイルに書き出す
+        #[arg(long, value_name = "FILE.pdf")]
+        notice: Option<PathBuf>,
     },
 }
 
@@ -195,6 +218,29 @@ fn service_fail(e: ServiceError) -> ExitCode {
     }
 }
 
+/// Writes a notice PDF readable only by its owner (it holds passwords until printed and destroyed).
+fn write_notice(path: &std::path::Path, pdf: &[u8]) -> Result<(), ServiceError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(pdf).and_then(|()| f.sync_all()))
+        .map_err(|e| {
+            ServiceError::Conflict(format!("通知書を書き出せません（{}）: {e}", path.display()))
+        })
+}
+
+fn print_notice_written(login_id: &str, path: &std::path::Path) {
+    println!("ログインID: {login_id}");
+    println!("通知書: {}", path.display());
+}
+
 /// The login ID and the temporary password as two lines scripts can read.
 fn print_credentials(login_id: &str, password: &str, expires_at: i64) {
     println!("ログインID: {login_id}");
@@ -254,18 +300,66 @@ async fn console(app: &App, command: Command) -> ExitCode {
                     phone: args.phone,
                     ..RawProfile::default()
                 };
-                let (user, issued) = app.bootstrap(&home, &raw).await?;
-                eprintln!("{}（{}）を登録しました。", user.full_name(), user.user_type.label());
-                print_credentials(&issued.login_id, &issued.password, issued.expires_at);
+                match args.notice {
+                    Some(path) => {
+                        let (user, issued, pdf) = app.bootstrap_with_notice(&home, &raw).await?;
+                        write_notice(&path, &pdf)?;
+                        eprintln!("{}（{}）を登録しました。", user.full_name(), user.user_type.label());
+                        print_notice_written(&issued.login_id, &path);
+                    }
+                    None => {
+                        let (user, issued) = app.bootstrap(&home, &raw).await?;
+                        eprintln!("{}（{}）を登録しました。", user.full_name(), user.user_type.label());
+                        print_credentials(&issued.login_id, &issued.password, issued.expires_at);
+                    }
+                }
             }
             Command::User(UserCommand::Unlock { login_id }) => {
                 let u = app.console_unlock(&login_id).await?;
                 println!("ロックを解除しました: {} {}", u.login_id, u.full_name());
             }
-            Command::User(UserCommand::Reset { login_id, verified_by }) => {
-                let (user, issued) = app.console_reset(&login_id, &verified_by).await?;
-                eprintln!("{} のパスワードを初期化しました。", user.full_name());
-                print_credentials(&issued.login_id, &issued.password, issued.expires_at);
+            Command::User(UserCommand::Reset { login_id, verified_by, notice }) => match notice {
+                Some(path) => {
+                    let (user, issued, pdf) = app.console_reset_with_notice(&login_id, &verified_by).await?;
+                    write_notice(&path, &pdf)?;
+                    eprintln!("{} のパスワードを初期化しました。", user.full_name());
+                    print_notice_written(&issued.login_id, &path);
+                }
+                None => {
+                    let (user, issued) = app.console_reset(&login_id, &verified_by).await?;
+                    eprintln!("{} のパスワードを初期化しました。", user.full_name());
+                    print_credentials(&issued.login_id, &issued.password, issued.expires_at);
+                }
+            },
+            Command::Notices { actor, out, receipt_list, login_ids } => {
+                let me = app.user_by_login_id(&actor).await.map_err(|_| {
+                    ServiceError::Conflict(format!("--as のログインID {actor} のユーザが見つかりません。"))
+                })?;
+                if !me.facts().is_active(app.now()) {
+                    return Err(ServiceError::Conflict(format!("--as のユーザ {actor} は削除済または有効期限切れです。")));
+                }
+                let mut ids = Vec::new();
+                for id in &login_ids {
+                    match app.user_by_login_id(id).await {
+                        Ok(u) => ids.push(u.id),
+                        Err(_) => return Err(ServiceError::Conflict(format!("ログインID {id} のユーザが見つかりません。"))),
+                    }
+                }
+                let (eligible, ineligible) = app.notice_eligibility(&me, &ids, None).await?;
+                if !ineligible.is_empty() {
+                    for i in &ineligible {
+                        let who = i.user.as_ref().map_or_else(|| format!("id {}", i.id), |u| format!("{} {}", u.login_id, u.full_name()));
+                        eprintln!("発行できません: {who}: {}", i.reason);
+                    }
+                    return Err(ServiceError::Conflict(format!(
+                        "{}件のユーザは通知書を発行できないため、何も発行していません。",
+                        ineligible.len()
+                    )));
+                }
+                let count = eligible.len();
+                let pdf = app.issue_notices(Issuer::User(&me), eligible, receipt_list, None).await?;
+                write_notice(&out, &pdf)?;
+                println!("{count}件の通知書を {} に書き出しました。", out.display());
             }
             Command::Audit(AuditCommand::Verify) => match audit::verify(&app.store, &app.keys.audit).await? {
                 Ok(n) => println!("操作履歴の検証に成功しました（{n}件）。"),

@@ -13,6 +13,7 @@ use crate::store::{sessions, Tx};
 use super::{App, Result, ServiceError};
 
 /// A temporary password that exists only until it is printed (or shown on the console).
+#[derive(Clone)]
 pub struct IssuedPassword {
     pub login_id: String,
     pub password: String,

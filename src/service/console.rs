@@ -11,6 +11,7 @@ use crate::store::orgs::{self, Institution, Municipality};
 use crate::store::users::{self, Home, UserRecord};
 
 use super::accounts::IssuedPassword;
+use super::notices::Issuer;
 use super::{App, Result, ServiceError};
 
 /// Where `bootstrap` creates the first account.
@@ -150,7 +151,28 @@ impl App {
         home: &BootstrapHome,
         raw: &RawProfile,
     ) -> Result<(UserRecord, IssuedPassword)> {
+        let (user, issued, _) = self.bootstrap_inner(home, raw, false).await?;
+        Ok((user, issued))
+    }
+
+    /// `bootstrap` that also renders the notice PDF (inside the transaction: no PDF, no account).
+    pub async fn bootstrap_with_notice(
+        &self,
+        home: &BootstrapHome,
+        raw: &RawProfile,
+    ) -> Result<(UserRecord, IssuedPassword, Vec<u8>)> {
+        let (user, issued, pdf) = self.bootstrap_inner(home, raw, true).await?;
+        Ok((user, issued, pdf.unwrap_or_default()))
+    }
+
+    async fn bootstrap_inner(
+        &self,
+        home: &BootstrapHome,
+        raw: &RawProfile,
+        notice: bool,
+    ) -> Result<(UserRecord, IssuedPassword, Option<Vec<u8>>)> {
         let profile = Profile::parse(raw, false).map_err(ServiceError::Invalid)?;
+        self.check_printable(&profile)?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let (home, user_type) = match home {
@@ -228,9 +250,16 @@ impl App {
                 Action::NoticeIssue,
             )
             .await?;
+        let pdf = match notice {
+            true => Some(
+                self.render_notices(Issuer::Console, &[(&user, issued.clone())], false)
+                    .await?,
+            ),
+            false => None,
+        };
         tx.commit().await?;
         let user = self.user_by_id(id).await?;
-        Ok((user, issued))
+        Ok((user, issued, pdf))
     }
 
     /// Break-glass パスワード初期化 from the console: voids the password and issues a new temporary
@@ -240,6 +269,30 @@ impl App {
         login_id: &str,
         verified_by: &str,
     ) -> Result<(UserRecord, IssuedPassword)> {
+        let (user, issued, _) = self
+            .console_reset_inner(login_id, verified_by, false)
+            .await?;
+        Ok((user, issued))
+    }
+
+    /// `console_reset` that also renders the notice PDF.
+    pub async fn console_reset_with_notice(
+        &self,
+        login_id: &str,
+        verified_by: &str,
+    ) -> Result<(UserRecord, IssuedPassword, Vec<u8>)> {
+        let (user, issued, pdf) = self
+            .console_reset_inner(login_id, verified_by, true)
+            .await?;
+        Ok((user, issued, pdf.unwrap_or_default()))
+    }
+
+    async fn console_reset_inner(
+        &self,
+        login_id: &str,
+        verified_by: &str,
+        notice: bool,
+    ) -> Result<(UserRecord, IssuedPassword, Option<Vec<u8>>)> {
         let target = self.user_by_login_id(login_id).await?;
         let permit = Permit::console(target.id);
         let mut tx = self.store.begin_write().await?;
@@ -262,8 +315,15 @@ impl App {
                 Action::NoticeIssue,
             )
             .await?;
+        let pdf = match notice {
+            true => Some(
+                self.render_notices(Issuer::Console, &[(&target, issued.clone())], false)
+                    .await?,
+            ),
+            false => None,
+        };
         tx.commit().await?;
-        Ok((self.user_by_id(target.id).await?, issued))
+        Ok((self.user_by_id(target.id).await?, issued, pdf))
     }
 
     pub async fn console_unlock(&self, login_id: &str) -> Result<UserRecord> {

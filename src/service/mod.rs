@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod console;
+pub mod notices;
 pub mod users;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use crate::domain::credentials;
 use crate::domain::lockout::Throttle;
 use crate::domain::roles::Denied;
 use crate::domain::time::{Clock, Instant};
+use crate::pdf::NoticeFonts;
 use crate::store::{Store, StoreError};
 
 /// Why an operation did not happen. `Display` is the Japanese message for the person who asked.
@@ -35,6 +37,8 @@ pub enum ServiceError {
     Invalid(Vec<ProfileError>),
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Pdf(#[from] crate::pdf::PdfError),
 }
 
 impl From<sqlx::Error> for ServiceError {
@@ -45,11 +49,31 @@ impl From<sqlx::Error> for ServiceError {
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
+/// The configured notice fonts, or the embedded IPA fonts (parsed once per process: 12 MB of tables).
+pub fn load_fonts(settings: &Settings) -> Result<Arc<NoticeFonts>> {
+    static EMBEDDED: std::sync::OnceLock<Arc<NoticeFonts>> = std::sync::OnceLock::new();
+    match &settings.notice_font {
+        Some(path) => Ok(Arc::new(NoticeFonts::from_files(
+            path,
+            settings.notice_mono_font.as_deref(),
+        )?)),
+        None => {
+            if let Some(f) = EMBEDDED.get() {
+                return Ok(Arc::clone(f));
+            }
+            let f = Arc::new(NoticeFonts::embedded()?);
+            Ok(Arc::clone(EMBEDDED.get_or_init(|| f)))
+        }
+    }
+}
+
 /// Everything an operation needs: the store, the keys, the settings and the clock.
 pub struct App {
     pub store: Store,
     pub keys: Keys,
     pub settings: Settings,
+    /// The notice fonts: they also decide which names can be registered (no notice may print a box).
+    pub fonts: Arc<NoticeFonts>,
     clock: Arc<dyn Clock>,
     /// Caps concurrent argon2 runs so that a login flood cannot exhaust memory.
     hashing: Semaphore,
@@ -62,16 +86,24 @@ pub struct App {
 impl App {
     /// Opens (creating and migrating) the database named by the settings.
     pub async fn open(settings: Settings, keys: Keys, clock: Arc<dyn Clock>) -> Result<App> {
+        let fonts = load_fonts(&settings)?;
         let store = Store::open(&settings.database_url()).await?;
-        Ok(App::with_store(store, settings, keys, clock))
+        Ok(App::with_store(store, settings, keys, clock, fonts))
     }
 
-    pub fn with_store(store: Store, settings: Settings, keys: Keys, clock: Arc<dyn Clock>) -> App {
+    pub fn with_store(
+        store: Store,
+        settings: Settings,
+        keys: Keys,
+        clock: Arc<dyn Clock>,
+        fonts: Arc<NoticeFonts>,
+    ) -> App {
         let permits = settings.max_concurrent_hashes.max(1);
         App {
             store,
             keys,
             settings,
+            fonts,
             clock,
             hashing: Semaphore::new(permits),
             dummy_hash: credentials::dummy_password_hash(),

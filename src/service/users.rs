@@ -57,6 +57,32 @@ impl App {
         }
     }
 
+    /// Refuses what the notice font cannot draw (DESIGN §5, §8: no notice ever prints a box), naming
+    /// the character.
+    pub fn check_printable(&self, profile: &Profile) -> Result<()> {
+        let fields = [
+            ("family_name", "氏名（姓）", profile.family_name.as_str()),
+            ("given_name", "氏名（名）", profile.given_name.as_str()),
+            ("department", "部署", profile.department.as_str()),
+        ];
+        let errors: Vec<ProfileError> = fields
+            .into_iter()
+            .filter_map(|(name, field, value)| {
+                self.fonts
+                    .missing_glyph(value)
+                    .map(|character| ProfileError {
+                        name,
+                        error: FieldError::Unprintable { field, character },
+                    })
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(errors))
+        }
+    }
+
     /// The institutions an actor may register into (its own, or those of its municipality).
     pub async fn registrable_institutions(&self, actor: &UserRecord) -> Result<Vec<Institution>> {
         Ok(match actor.actor().scope {
@@ -139,6 +165,7 @@ impl App {
         }
         let profile =
             Profile::parse(&reg.profile, user_type.is_doctor()).map_err(ServiceError::Invalid)?;
+        self.check_printable(&profile)?;
         let now = self.now();
         if profile.expires_on.is_some_and(|d| d < jst_date(now)) {
             return Err(invalid(
@@ -241,6 +268,7 @@ impl App {
         }
         let profile =
             Profile::parse(&raw, target.user_type.is_doctor()).map_err(ServiceError::Invalid)?;
+        self.check_printable(&profile)?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let expiring = profile.expires_on.is_some_and(|d| d < jst_date(now));

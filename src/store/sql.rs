@@ -48,6 +48,29 @@ impl SqlBuilder {
         self.bind(Param::Text(v.into()))
     }
 
+    /// Appends another builder's SQL and parameters, renumbering its placeholders.
+    pub fn push_sql(&mut self, other: SqlBuilder) -> &mut Self {
+        let offset = self.params.len();
+        let mut rest = other.sql.as_str();
+        while let Some(pos) = rest.find('$') {
+            self.sql.push_str(&rest[..pos]);
+            let digits: String = rest[pos + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if digits.is_empty() {
+                self.sql.push('$');
+            } else {
+                let n: usize = digits.parse().unwrap_or(0);
+                self.sql.push_str(&format!("${}", n + offset));
+            }
+            rest = &rest[pos + 1 + digits.len()..];
+        }
+        self.sql.push_str(rest);
+        self.params.extend(other.params);
+        self
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }

@@ -470,7 +470,7 @@ mod tests {
             "/audit?from=2026-11-01&to=2026-11-30&actor=%E9%AB%99%E6%A9%8B%20%E7%BE%8E%E5%92%B2&action=login_success&page=2"
         );
         assert_eq!(
-            Conditions::read(&AuditForm::default()).link("/audit", None),
+            Conditions::read(&<AuditForm as Default>::default()).link("/audit", None),
             "/audit"
         );
         assert!(c.summary().contains("操作: ログイン"));
@@ -483,7 +483,7 @@ mod tests {
             to: Some("2026/11/1".into()),
             action: Some("nonsense".into()),
             page: Some("x".into()),
-            ..AuditForm::default()
+            ..<AuditForm as Default>::default()
         };
         let c = Conditions::read(&form);
         let fields: Vec<&str> = c.errors.iter().map(|e| e.field).collect();
@@ -491,7 +491,7 @@ mod tests {
         assert_eq!(c.query.page, 1);
         let c = Conditions::read(&AuditForm {
             from: Some("来月".into()),
-            ..AuditForm::default()
+            ..<AuditForm as Default>::default()
         });
         assert_eq!(c.errors[0].field, "from");
         assert!(c.errors[0].message.contains("期間（開始日）"));

@@ -2,19 +2,20 @@
 //! [アカウント削除]. Each GET shows a screen that names the person; each POST re-checks the role rules.
 
 use rocket::form::FromForm;
+use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Either, Route, State};
 use serde::Serialize;
 
 use crate::domain::audit::Action;
-use crate::domain::UserType;
+use crate::domain::{AccountState, UserType};
 use crate::service::{App, ServiceError};
 use crate::store::users::UserRecord;
 
 use super::forms::{FormErrors, ProfileForm};
 use super::search::encode;
 use super::session::{ClientAddr, CsrfForm, CsrfOnly, CurrentUser};
-use super::view::Page;
+use super::view::{Notice, Page};
 use super::WebError;
 
 /// The person an operation is about, as the confirmation screens name them.
@@ -210,12 +211,37 @@ async fn reset_submit(
         )
         .await?;
     Ok(Either::Left(Flash::success(
-        back_to(&updated),
+        Redirect::to(format!("/users/{}/issue", updated.id)),
         format!(
             "{}さんのパスワードを初期化しました。これまでのパスワードは使えません。新しいIDパスワード通知書を発行して本人に渡してください。",
             updated.full_name()
         ),
     )))
+}
+
+/// Where パスワード初期化 leads: the person and the button that issues the new notice.
+#[get("/users/<id>/issue")]
+async fn issue_show(
+    id: i64,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Page, WebError> {
+    let (_, target) = app
+        .authorize(&user.0.user, id, Action::NoticeIssue, addr.0)
+        .await?;
+    let state = target.facts().state(&app.settings.lockout(), app.now());
+    Ok(Page::new("users/issue.html")
+        .with("person", person(app, &target))
+        .with(
+            "can_issue",
+            matches!(
+                state,
+                AccountState::NoticePending | AccountState::TemporaryPassword
+            ),
+        )
+        .notice(Notice::from_flash(flash)))
 }
 
 #[post("/users/<id>/unlock", data = "<form>")]
@@ -282,6 +308,7 @@ pub fn routes() -> Vec<Route> {
         edit_submit,
         reset_show,
         reset_submit,
+        issue_show,
         unlock,
         delete_show,
         delete_submit

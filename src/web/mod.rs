@@ -7,6 +7,7 @@ pub mod health;
 pub mod login;
 pub mod manage;
 pub mod menu;
+pub mod notices;
 pub mod password;
 pub mod register;
 pub mod search;
@@ -40,6 +41,7 @@ pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
         .attach(stage("register", register::routes()))
         .attach(stage("search", search::routes()))
         .attach(stage("manage", manage::routes()))
+        .attach(stage("notices", notices::routes()))
         .attach(stage("audit", audit::routes()))
         .attach(stage("health", health::routes()))
         .attach(stage("assets", assets::routes()))
@@ -83,6 +85,10 @@ impl<'r> Responder<'r, 'static> for WebError {
             ServiceError::NotFound => (Status::NotFound, self.0.to_string()),
             ServiceError::WrongState(_) | ServiceError::Conflict(_) | ServiceError::Invalid(_) => {
                 (Status::Conflict, self.0.to_string())
+            }
+            ServiceError::Pdf(e) => {
+                rocket::error!("pdf: {e}");
+                (Status::InternalServerError, format!("通知書（PDF）を作成できませんでした。初期パスワードは発行していません。{e}"))
             }
             ServiceError::Store(e) => {
                 rocket::error!("store: {e}");

@@ -1,0 +1,346 @@
+//! The layout of one notice page (A4 portrait, millimetres from the top-left corner).
+
+use super::canvas::{Align, Canvas, Style, PAGE_W};
+use super::labels as l;
+use super::notice::Notice;
+
+/// Left and right edges of the content.
+pub(super) const LEFT: f32 = 20.0;
+pub(super) const RIGHT: f32 = PAGE_W - 20.0;
+/// Width of the label column of the tables.
+const LABEL_W: f32 = 40.0;
+/// Grey of the label cells and of the credentials' heading band.
+pub(super) const LABEL_FILL: f32 = 0.92;
+pub(super) const THIN: f32 = 0.5;
+const THICK: f32 = 1.5;
+
+const LABEL: Style = Style::text(9.5);
+const VALUE: Style = Style::text(11.0);
+
+/// Draws one notice.
+pub(super) fn draw(c: &mut Canvas, n: &Notice) {
+    header(c, n);
+    let mut y = 56.0;
+    y = details(c, n, y) + 9.0;
+    y = credentials(c, n, y) + 7.0;
+    y = table(c, y, &[(l::LOGIN_URL, Cell::Line(&n.login_url))]) + 9.0;
+    y = instructions(c, y) + 6.0;
+    let contact = if n.contact.trim().is_empty() {
+        l::CONTACT_NONE
+    } else {
+        n.contact.trim()
+    };
+    table(
+        c,
+        y,
+        &[
+            (l::ISSUER, Cell::Line(&n.issuer)),
+            (l::CONTACT, Cell::Lines(contact)),
+        ],
+    );
+}
+
+fn header(c: &mut Canvas, n: &Notice) {
+    // 「取扱注意」 stamp, top left.
+    c.rect(LEFT, 12.0, 21.0, 8.0, None, 1.0);
+    c.text(
+        Style::text(10.0),
+        LEFT + 10.5,
+        17.6,
+        Align::Center,
+        l::CONFIDENTIAL,
+    );
+    // 発行日, top right.
+    let issued = format!("{}: {}", l::ISSUED_ON, n.issued_on);
+    c.text(Style::text(10.0), RIGHT, 17.6, Align::Right, &issued);
+    // Title and system name.
+    c.text(
+        Style::text(22.0),
+        PAGE_W / 2.0,
+        34.0,
+        Align::Center,
+        l::DOC_TITLE,
+    );
+    c.text(
+        Style::text(11.0),
+        PAGE_W / 2.0,
+        42.0,
+        Align::Center,
+        l::SYSTEM_NAME,
+    );
+    c.line(LEFT, 45.5, RIGHT, 45.5, 1.2);
+    c.line(LEFT, 46.5, RIGHT, 46.5, 0.4);
+    c.text(Style::text(10.5), LEFT, 54.0 - 1.5, Align::Left, l::INTRO);
+}
+
+/// The person and where they belong; returns the bottom of the table.
+fn details(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
+    let org_value;
+    let mut rows: Vec<(&str, Cell)> = Vec::with_capacity(5);
+    if n.institution_name.trim().is_empty() {
+        rows.push((l::MUNICIPALITY, Cell::Line(&n.municipality_name)));
+    } else {
+        org_value = if n.institution_code.trim().is_empty() {
+            n.institution_name.clone()
+        } else {
+            format!("{}（{}）", n.institution_name, n.institution_code)
+        };
+        rows.push((l::INSTITUTION, Cell::Line(&org_value)));
+    }
+    if !n.db_label.trim().is_empty() {
+        rows.push((l::DB, Cell::Line(&n.db_label)));
+    }
+    rows.push((l::USER_TYPE, Cell::Line(&n.user_type_label)));
+    if !n.department.trim().is_empty() {
+        rows.push((l::DEPARTMENT, Cell::Line(&n.department)));
+    }
+    rows.push((
+        l::NAME,
+        Cell::Name {
+            kana: &n.kana,
+            name: &n.full_name,
+        },
+    ));
+    table(c, y, &rows)
+}
+
+/// What a table row's value cell holds.
+enum Cell<'a> {
+    /// One line, shrunk to fit.
+    Line(&'a str),
+    /// Wrapped text (newlines kept).
+    Lines(&'a str),
+    /// フリガナ over the name, then 「様」.
+    Name { kana: &'a str, name: &'a str },
+}
+
+const ROW_H: f32 = 9.5;
+/// The lowest a table may reach.
+const BOTTOM: f32 = 285.0;
+const NAME_ROW_H: f32 = 15.0;
+const LINE_GAP: f32 = 4.8;
+
+/// A two-column table of labelled rows from `y`; returns its bottom.
+fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
+    let value_x = LEFT + LABEL_W + 3.5;
+    let value_w = RIGHT - value_x - 3.0;
+    let fixed: f32 = rows.iter().map(|(_, cell)| cell.height()).sum();
+    let laid_out: Vec<(f32, Style, Vec<String>)> = rows
+        .iter()
+        .map(|(_, cell)| match cell {
+            Cell::Lines(text) => {
+                let (style, lines) = wrap_within(c, text, value_w, BOTTOM - y - fixed);
+                (lines_height(style, lines.len()).max(ROW_H), style, lines)
+            }
+            _ => (cell.height(), VALUE, Vec::new()),
+        })
+        .collect();
+    let bottom = y + laid_out.iter().map(|(h, _, _)| h).sum::<f32>();
+    // Fills first, then the rules over them, then the text.
+    c.rect(LEFT, y, LABEL_W, bottom - y, Some(LABEL_FILL), 0.0);
+    c.line(LEFT + LABEL_W, y, LEFT + LABEL_W, bottom, THIN);
+    let mut top = y;
+    for (h, _, _) in &laid_out[..laid_out.len() - 1] {
+        top += h;
+        c.line(LEFT, top, RIGHT, top, THIN);
+    }
+    c.rect(LEFT, y, RIGHT - LEFT, bottom - y, None, 0.9);
+    let mut top = y;
+    for ((label, cell), (h, style, lines)) in rows.iter().zip(&laid_out) {
+        let (h, style) = (*h, *style);
+        c.text(LABEL, LEFT + 3.0, top + h / 2.0 + 1.2, Align::Left, label);
+        match cell {
+            Cell::Line(text) => {
+                let style = c.fit(VALUE, text, value_w, 6.0);
+                c.text(style, value_x, top + h / 2.0 + 1.4, Align::Left, text);
+            }
+            Cell::Name { kana, name } => {
+                let kana_style = c.fit(Style::text(8.0), kana, value_w, 5.5);
+                c.text(kana_style, value_x, top + 4.8, Align::Left, kana);
+                let name_style = c.fit(Style::text(15.0), name, value_w - 10.0, 8.0);
+                c.text(name_style, value_x, top + 12.0, Align::Left, name);
+                let after = value_x + c.width(name_style, name) + 3.0;
+                c.text(
+                    Style::text(12.0),
+                    after,
+                    top + 12.0,
+                    Align::Left,
+                    l::HONORIFIC,
+                );
+            }
+            Cell::Lines(_) => {
+                let gap = style.size * LINE_GAP / 10.0;
+                let first = top + (h - lines_height(style, lines.len())) / 2.0 + 2.2 + gap / 2.0;
+                for (i, line) in lines.iter().enumerate() {
+                    c.text(style, value_x, first + i as f32 * gap, Align::Left, line);
+                }
+            }
+        }
+        top += h;
+    }
+    bottom
+}
+
+impl Cell<'_> {
+    /// Height of a row of fixed height (0 for wrapped text).
+    fn height(&self) -> f32 {
+        match self {
+            Cell::Line(_) => ROW_H,
+            Cell::Name { .. } => NAME_ROW_H,
+            Cell::Lines(_) => 0.0,
+        }
+    }
+}
+
+/// Height of `n` wrapped lines in `style`.
+fn lines_height(style: Style, n: usize) -> f32 {
+    n as f32 * style.size * LINE_GAP / 10.0 + 4.4
+}
+
+/// Wraps `text` at 10 pt, or smaller (down to 7 pt) so it fits in `max_h` mm; what still does
+/// not fit is cut, ending in 「…」.
+fn wrap_within(c: &Canvas, text: &str, width: f32, max_h: f32) -> (Style, Vec<String>) {
+    let mut size = 10.0;
+    loop {
+        let style = Style::text(size);
+        let mut lines = c.wrap(style, text, width);
+        if lines_height(style, lines.len()) <= max_h {
+            return (style, lines);
+        }
+        if size <= 7.0 {
+            let fits = ((max_h - 4.4) / (size * LINE_GAP / 10.0)).floor().max(1.0) as usize;
+            lines.truncate(fits);
+            if let Some(last) = lines.last_mut() {
+                while !last.is_empty() && c.width(style, &format!("{last}…")) > width {
+                    last.pop();
+                }
+                last.push('…');
+            }
+            return (style, lines);
+        }
+        size -= 0.5;
+    }
+}
+
+/// Password cells: width and height, in mm.
+const CELL_W: f32 = 7.6;
+const CELL_H: f32 = 11.0;
+
+/// The box with the login ID, the password and its expiry; returns its bottom.
+fn credentials(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
+    let h = 62.0;
+    let label_x = LEFT + 5.0;
+    let value_x = LEFT + 38.0;
+    // Heading band.
+    c.rect(LEFT, y, RIGHT - LEFT, 8.0, Some(0.82), 0.0);
+    c.line(LEFT, y + 8.0, RIGHT, y + 8.0, THIN);
+    c.text(
+        Style::text(11.0),
+        label_x,
+        y + 5.6,
+        Align::Left,
+        l::CREDENTIALS,
+    );
+
+    // Login ID.
+    let id_base = y + 20.0;
+    c.text(
+        Style::text(10.5),
+        label_x,
+        id_base - 1.0,
+        Align::Left,
+        l::LOGIN_ID,
+    );
+    let id_style = c.fit(
+        Style::mono(20.0, 3.0),
+        &n.login_id,
+        RIGHT - value_x - 5.0,
+        9.0,
+    );
+    c.text(id_style, value_x + 1.5, id_base, Align::Left, &n.login_id);
+    c.line(label_x, y + 25.0, RIGHT - 5.0, y + 25.0, THIN);
+
+    // Password: one fixed-width cell per character, its class printed below.
+    let cells_top = y + 29.0;
+    c.text(
+        Style::text(10.5),
+        label_x,
+        cells_top + CELL_H / 2.0 + 1.2,
+        Align::Left,
+        l::PASSWORD,
+    );
+    let chars: Vec<char> = n.password.chars().collect();
+    let avail = RIGHT - 5.0 - value_x;
+    let cell_w = CELL_W.min(avail / chars.len().max(1) as f32);
+    for (i, &ch) in chars.iter().enumerate() {
+        let x = value_x + i as f32 * cell_w;
+        c.rect(x, cells_top, cell_w, CELL_H, None, THIN);
+        let class = char_class(ch);
+        if !class.is_empty() {
+            let style = Style::text(5.5).grey(0.3);
+            c.text(
+                style,
+                x + cell_w / 2.0,
+                cells_top + CELL_H + 3.2,
+                Align::Center,
+                class,
+            );
+        }
+    }
+    let size = ((cell_w * 2.65).min(20.0) * 10.0).floor() / 10.0;
+    let mono = Style::mono(size, 0.0);
+    let advance = c.width(mono, "M");
+    let spaced = mono_spacing(mono, cell_w, advance);
+    let first = value_x + (cell_w - advance) / 2.0;
+    c.text(
+        spaced,
+        first,
+        cells_top + CELL_H / 2.0 + size * 0.125,
+        Align::Left,
+        &n.password,
+    );
+
+    // Expiry.
+    let expires = format!("{}{}", l::EXPIRES, n.password_expires);
+    let exp_style = c.fit(Style::text(11.5), &expires, RIGHT - LEFT - 10.0, 7.0);
+    c.text(exp_style, label_x, y + h - 5.0, Align::Left, &expires);
+
+    c.rect(LEFT, y, RIGHT - LEFT, h, None, THICK);
+    y + h
+}
+
+/// The mono style whose character spacing puts one character in each `cell_w` mm cell.
+fn mono_spacing(mono: Style, cell_w: f32, advance_mm: f32) -> Style {
+    Style {
+        spacing: (cell_w - advance_mm) * 72.0 / 25.4,
+        ..mono
+    }
+}
+
+fn char_class(ch: char) -> &'static str {
+    if ch.is_ascii_lowercase() {
+        l::CLASS_LOWER
+    } else if ch.is_ascii_uppercase() {
+        l::CLASS_UPPER
+    } else if ch.is_ascii_digit() {
+        l::CLASS_DIGIT
+    } else if ch.is_ascii_punctuation() {
+        l::CLASS_SYMBOL
+    } else {
+        ""
+    }
+}
+
+/// The numbered instructions; returns the bottom.
+fn instructions(c: &mut Canvas, y: f32) -> f32 {
+    c.text(Style::text(11.0), LEFT, y + 4.0, Align::Left, l::CAUTION);
+    let mut base = y + 10.5;
+    let style = Style::text(10.0);
+    for (i, text) in l::INSTRUCTIONS.iter().enumerate() {
+        let number = format!("{}.", i + 1);
+        c.text(style, LEFT + 3.0, base, Align::Left, &number);
+        c.text(style, LEFT + 8.0, base, Align::Left, text);
+        base += 5.6;
+    }
+    base - 3.0
+}
