@@ -247,6 +247,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn proxy_headers_are_not_trusted_by_default() {
+        // The product's own figment (what `serve` and the console read), not a test harness's.
+        let config: rocket::Config = figment().extract().unwrap();
+        if std::env::var_os("ROCKET_IP_HEADER").is_none() {
+            assert_eq!(config.ip_header, None);
+        }
+        let settings: Settings = figment().extract().unwrap();
+        assert_eq!(settings.lockout_threshold, 5);
+        assert_eq!(settings.session_idle_minutes, 30);
+    }
+
+    #[test]
     fn keys_are_generated_once_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings {

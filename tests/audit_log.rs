@@ -679,3 +679,84 @@ async fn the_verify_command_reports_success_and_names_a_tampered_entry() {
         .unwrap()
         .contains("検証に成功"));
 }
+
+#[rocket::async_test]
+async fn entries_are_read_through_the_actor_or_the_target_in_view() {
+    use nanbyo_accounts::domain::account::RawProfile;
+    use nanbyo_accounts::domain::audit::AuditQuery;
+    use nanbyo_accounts::domain::visibility::View;
+    use nanbyo_accounts::service::users::Registration;
+    use nanbyo_accounts::store::users::UserRecord;
+
+    let s = server().await;
+    let (responsible, _) = s.bootstrap(Db::Nanbyo, "髙橋").await;
+    let (shoman, _) = s.bootstrap(Db::Shoman, "佐藤").await;
+    let (officer, _) = s
+        .bootstrap_home(
+            BootstrapHome::Municipality {
+                code: SHINJUKU.into(),
+            },
+            "山本",
+            "ヤマモト",
+        )
+        .await;
+    let reg = Registration {
+        user_type: "clerk".into(),
+        db: String::new(),
+        institution_code: String::new(),
+        profile: RawProfile {
+            department: "医事課".into(),
+            family_name: "中村".into(),
+            given_name: "花子".into(),
+            family_kana: "ナカムラ".into(),
+            given_kana: "ハナコ".into(),
+            ..RawProfile::default()
+        },
+    };
+    let clerk = s.app().register(&responsible, &reg, None).await.unwrap();
+
+    // A failed login against the clerk: nobody identified, read through the target only.
+    s.post_login(&clerk.login_id, "Machigai-desu1").await;
+
+    let app = s.app();
+    let seen = |viewer: UserRecord| async move {
+        let view = View::of(&viewer.actor());
+        audit::list_visible(
+            app.store.pool(),
+            viewer.id,
+            &view,
+            &AuditQuery::default(),
+            None,
+        )
+        .await
+        .unwrap()
+    };
+    let is_registration = |e: &audit::StoredEntry| {
+        e.content.action == "register" && e.content.target_user_id == Some(clerk.id)
+    };
+
+    let is_failure = |e: &audit::StoredEntry| {
+        e.content.action == "login_failure" && e.content.target_user_id == Some(clerk.id)
+    };
+
+    // The 責任者 who registered the clerk, and the clerk itself, see the registration and the failure.
+    let responsibles = seen(responsible.clone()).await;
+    assert!(responsibles.iter().any(is_registration));
+    assert!(responsibles.iter().any(is_failure));
+    let clerks = seen(clerk.clone()).await;
+    assert!(clerks.iter().any(is_registration));
+    assert!(clerks.iter().any(is_failure));
+    assert!(clerks
+        .iter()
+        .all(|e| e.content.actor_user_id == Some(clerk.id)
+            || e.content.target_user_id == Some(clerk.id)));
+    // The 小慢DB 責任者 of the same hospital does not.
+    let shomans = seen(shoman.clone()).await;
+    assert!(!shomans.iter().any(is_registration));
+    assert!(!shomans.iter().any(is_failure));
+    // The 自治体担当者 does not see the clerk's own entries, but does see what a 責任者 of its
+    // municipality did (read through the actor).
+    let officers = seen(officer.clone()).await;
+    assert!(officers.iter().any(is_registration));
+    assert!(!officers.iter().any(is_failure));
+}

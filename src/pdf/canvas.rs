@@ -1,9 +1,12 @@
 //! A tiny drawing surface over printpdf's ops: millimetres measured from the top-left corner
 //! of an A4 page, text runs placed absolutely, graphics first and all text in one text object.
 
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
 use printpdf::{
-    Color, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfFontHandle, PdfPage, Point, Pt, Rect,
-    TextItem, TextMatrix,
+    Codepoint, Color, DictItem, ExternalStream, ExternalXObject, Greyscale, Mm, Op,
+    PdfFontHandle, PdfPage, Pt, TextItem, TextMatrix, XObject, XObjectId, XObjectTransform,
 };
 
 use super::fonts::{is_invisible, DocFonts, FaceKind, NoticeFonts};
@@ -14,13 +17,70 @@ pub(super) const PAGE_H: f32 = 297.0;
 
 const PT_PER_MM: f32 = 72.0 / 25.4;
 
-/// Millimetres to points, rounded to 0.1 pt (0.035 mm): short numbers keep pages small.
-fn pt(mm: f32) -> Pt {
-    Pt(round(mm * PT_PER_MM))
-}
-
 fn round(v: f32) -> f32 {
     (v * 10.0).round() / 10.0
+}
+
+/// A length in mm as a PDF number in points, to 0.1 pt (0.035 mm): short numbers keep pages
+/// small.
+fn num(out: &mut String, mm: f32) {
+    let tenths = (mm * PT_PER_MM * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let (whole, frac) = (tenths.abs() / 10, tenths.abs() % 10);
+    let _ = match frac {
+        0 => write!(out, "{sign}{whole} "),
+        _ => write!(out, "{sign}{whole}.{frac} "),
+    };
+}
+
+/// The pages' line work (rules, boxes, fills) as form XObjects: pages of the same layout share
+/// one, drawn with a single `Do`, instead of repeating it in every page's content.
+#[derive(Default)]
+pub(super) struct Forms {
+    ids: HashMap<String, XObjectId>,
+}
+
+impl Forms {
+    /// The id of the form drawing `ops` (raw PDF graphics operators).
+    fn id(&mut self, ops: String) -> XObjectId {
+        let next = self.ids.len() + 1;
+        self.ids
+            .entry(ops)
+            .or_insert_with(|| XObjectId(format!("G{next}")))
+            .clone()
+    }
+
+    /// Adds the forms to the document's shared resources.
+    pub(super) fn register(self, doc: &mut printpdf::PdfDocument) {
+        let real = |v: f32| DictItem::Real(round(v));
+        for (ops, id) in self.ids {
+            let dict = BTreeMap::from([
+                ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
+                ("Subtype".to_string(), DictItem::Name(b"Form".to_vec())),
+                ("FormType".to_string(), DictItem::Int(1)),
+                (
+                    "BBox".to_string(),
+                    DictItem::Array(vec![
+                        real(0.0),
+                        real(0.0),
+                        real(PAGE_W * PT_PER_MM),
+                        real(PAGE_H * PT_PER_MM),
+                    ]),
+                ),
+            ]);
+            let form = ExternalXObject {
+                stream: ExternalStream {
+                    dict,
+                    content: ops.into_bytes(),
+                    compress: true,
+                },
+                width: None,
+                height: None,
+                dpi: None,
+            };
+            doc.resources.xobjects.map.insert(id, XObject::External(form));
+        }
+    }
 }
 
 /// Horizontal alignment of a text run relative to its x.
@@ -72,7 +132,8 @@ impl Style {
 pub(super) struct Canvas<'a> {
     fonts: &'a NoticeFonts,
     ids: &'a DocFonts,
-    gfx: Vec<Op>,
+    /// Raw graphics operators (page coordinates in pt), drawn first, as a form XObject.
+    gfx: String,
     text: Vec<Op>,
     /// Text state inside the page's text object, to skip redundant operators.
     state_font: Option<(FaceKind, f32)>,
@@ -80,6 +141,7 @@ pub(super) struct Canvas<'a> {
     state_grey: f32,
     /// Graphics state outside text.
     line_width: f32,
+    fill_grey: f32,
 }
 
 impl<'a> Canvas<'a> {
@@ -87,19 +149,25 @@ impl<'a> Canvas<'a> {
         Canvas {
             fonts,
             ids,
-            gfx: Vec::with_capacity(64),
+            gfx: String::with_capacity(1024),
             text: Vec::with_capacity(256),
             state_font: None,
             state_spacing: 0.0,
             state_grey: 0.0,
-            line_width: -1.0,
+            line_width: 1.0,
+            fill_grey: 0.0,
         }
     }
 
-    /// The finished A4 page.
-    pub(super) fn finish(self) -> PdfPage {
-        let mut ops = self.gfx;
-        ops.reserve(self.text.len() + 2);
+    /// The finished A4 page; its line work joins `forms`.
+    pub(super) fn finish(self, forms: &mut Forms) -> PdfPage {
+        let mut ops = Vec::with_capacity(self.text.len() + 4);
+        if !self.gfx.is_empty() {
+            ops.push(Op::UseXobject {
+                id: forms.id(self.gfx),
+                transform: XObjectTransform::default(),
+            });
+        }
         ops.push(Op::SetFillColor { col: grey(0.0) });
         ops.push(Op::StartTextSection);
         ops.extend(self.text);
@@ -131,6 +199,20 @@ impl<'a> Canvas<'a> {
         };
         let mut x_pt = x * PT_PER_MM;
         let y_pt = (PAGE_H - y) * PT_PER_MM;
+        for (kind, run) in self.runs(style.face, s) {
+            let face = self.fonts.face(kind);
+            let em: f32 = run
+                .chars()
+                .map(|c| face.glyph(c).map_or(0.5, |g| face.advance_em(g)))
+                .sum();
+            let advance = em * style.size + style.spacing * run.chars().count() as f32;
+            self.show(style, kind, x_pt, y_pt, vec![TextItem::Text(run)]);
+            x_pt += advance;
+        }
+    }
+
+    /// One text-showing operation at (x, y) in points from the bottom-left corner.
+    fn show(&mut self, style: Style, kind: FaceKind, x_pt: f32, y_pt: f32, items: Vec<TextItem>) {
         if self.state_grey != style.grey {
             self.state_grey = style.grey;
             self.text.push(Op::SetFillColor {
@@ -143,31 +225,64 @@ impl<'a> Canvas<'a> {
                 multiplier: (style.spacing * 100.0).round() / 100.0,
             });
         }
-        for (kind, run) in self.runs(style.face, s) {
-            if self.state_font != Some((kind, style.size)) {
-                self.state_font = Some((kind, style.size));
-                let id = match kind {
-                    FaceKind::Text => self.ids.text.clone(),
-                    FaceKind::Mono => self.ids.mono.clone(),
-                };
-                self.text.push(Op::SetFont {
-                    font: PdfFontHandle::External(id),
-                    size: Pt(style.size),
-                });
-            }
-            self.text.push(Op::SetTextMatrix {
-                matrix: TextMatrix::Translate(Pt(round(x_pt)), Pt(round(y_pt))),
+        if self.state_font != Some((kind, style.size)) {
+            self.state_font = Some((kind, style.size));
+            let id = match kind {
+                FaceKind::Text => self.ids.text.clone(),
+                FaceKind::Mono => self.ids.mono.clone(),
+            };
+            self.text.push(Op::SetFont {
+                font: PdfFontHandle::External(id),
+                size: Pt(style.size),
             });
-            self.text.push(Op::ShowText {
-                items: vec![TextItem::Text(run.clone())],
-            });
-            let face = self.fonts.face(kind);
-            let em: f32 = run
-                .chars()
-                .map(|c| face.glyph(c).map_or(0.5, |g| face.advance_em(g)))
-                .sum();
-            x_pt += em * style.size + style.spacing * run.chars().count() as f32;
         }
+        self.text.push(Op::SetTextMatrix {
+            matrix: TextMatrix::Translate(Pt(round(x_pt)), Pt(round(y_pt))),
+        });
+        let face = self.fonts.face(kind);
+        let items = items
+            .into_iter()
+            .map(|item| match item {
+                TextItem::Text(t) => TextItem::GlyphIds(
+                    t.chars()
+                        .map(|c| Codepoint {
+                            gid: face.glyph(c).unwrap_or(0),
+                            offset: 0.0,
+                            cid: Some(c.to_string()),
+                        })
+                        .collect(),
+                ),
+                other => other,
+            })
+            .collect();
+        self.text.push(Op::ShowText { items });
+    }
+
+    /// Draws `items` centred in consecutive cells `cell_w` mm wide starting at `x`, baseline
+    /// `y`, as one text run (kerning offsets between the items keep the page small).
+    pub(super) fn spread(&mut self, style: Style, x: f32, cell_w: f32, y: f32, items: &[&str]) {
+        let single_face = items
+            .iter()
+            .all(|s| self.runs(style.face, s).iter().all(|(k, _)| *k == style.face));
+        if !single_face || style.spacing != 0.0 || items.is_empty() {
+            for (i, item) in items.iter().enumerate() {
+                let center = x + (i as f32 + 0.5) * cell_w;
+                self.text(style, center, y, Align::Center, item);
+            }
+            return;
+        }
+        let widths: Vec<f32> = items.iter().map(|s| self.width(style, s)).collect();
+        let start = x + (cell_w - widths[0]) / 2.0;
+        let mut run = Vec::with_capacity(items.len() * 2);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                // From the end of the previous item to the start of this one, in 1/1000 em.
+                let gap = cell_w - (widths[i - 1] + widths[i]) / 2.0;
+                run.push(TextItem::Offset(-(gap * PT_PER_MM / style.size * 1000.0).round()));
+            }
+            run.push(TextItem::Text(item.to_string()));
+        }
+        self.show(style, style.face, start * PT_PER_MM, (PAGE_H - y) * PT_PER_MM, run);
     }
 
     /// Splits `s` into runs of one face: characters the preferred face lacks come from the
@@ -204,53 +319,43 @@ impl<'a> Canvas<'a> {
     fn set_line_width(&mut self, w: f32) {
         if self.line_width != w {
             self.line_width = w;
-            self.gfx.push(Op::SetOutlineThickness { pt: Pt(w) });
+            let _ = writeln!(self.gfx, "{} w", round(w));
         }
     }
 
     /// A rectangle with its top-left corner at (x, y), filled with `fill` grey and/or
     /// stroked with a line `stroke` pt wide.
     pub(super) fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, fill: Option<f32>, stroke: f32) {
-        let mode = match (fill, stroke > 0.0) {
-            (Some(_), true) => PaintMode::FillStroke,
-            (Some(_), false) => PaintMode::Fill,
-            (None, true) => PaintMode::Stroke,
+        let paint = match (fill, stroke > 0.0) {
+            (Some(_), true) => "B",
+            (Some(_), false) => "f",
+            (None, true) => "S",
             (None, false) => return,
         };
         if let Some(g) = fill {
-            self.gfx.push(Op::SetFillColor { col: grey(g) });
+            if self.fill_grey != g {
+                self.fill_grey = g;
+                let _ = writeln!(self.gfx, "{} g", (g * 100.0).round() / 100.0);
+            }
         }
         if stroke > 0.0 {
             self.set_line_width(stroke);
         }
-        self.gfx.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: pt(x),
-                y: pt(PAGE_H - y - h),
-                width: pt(w),
-                height: pt(h),
-                mode: Some(mode),
-                winding_order: None,
-            },
-        });
+        for v in [x, PAGE_H - y - h, w, h] {
+            num(&mut self.gfx, v);
+        }
+        let _ = writeln!(self.gfx, "re {paint}");
     }
 
     /// A straight line from (x1, y1) to (x2, y2), `w` pt wide.
     pub(super) fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, w: f32) {
         self.set_line_width(w);
-        let p = |x: f32, y: f32| LinePoint {
-            p: Point {
-                x: pt(x),
-                y: pt(PAGE_H - y),
-            },
-            bezier: false,
-        };
-        self.gfx.push(Op::DrawLine {
-            line: Line {
-                points: vec![p(x1, y1), p(x2, y2)],
-                is_closed: false,
-            },
-        });
+        num(&mut self.gfx, x1);
+        num(&mut self.gfx, PAGE_H - y1);
+        self.gfx.push_str("m ");
+        num(&mut self.gfx, x2);
+        num(&mut self.gfx, PAGE_H - y2);
+        self.gfx.push_str("l S\n");
     }
 
     /// Breaks `s` into lines no wider than `max_w` mm (at explicit newlines, between any two

@@ -1,9 +1,11 @@
 //! The fonts of the notices: parsed once, shared by every render.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use printpdf::{FontId, ParsedFont, PdfDocument, PdfFont};
 
+use super::cmap::{be16, table, unicode_map};
 use super::notice::PdfError;
 
 /// IPAex Gothic (text), shipped unmodified with the project (IPA Font License v1.0).
@@ -22,11 +24,21 @@ pub struct NoticeFonts {
     mono: Option<Face>,
 }
 
-#[derive(Debug)]
 pub(super) struct Face {
     pub(super) parsed: ParsedFont,
     family: String,
     units_per_em: f32,
+    /// Character → glyph id (the parsed font's own lookup is a linear scan).
+    glyphs: HashMap<char, u16>,
+}
+
+impl std::fmt::Debug for Face {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Face")
+            .field("family", &self.family)
+            .field("glyphs", &self.glyphs.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which face a run of text is printed in.
@@ -149,6 +161,7 @@ impl Face {
         if parsed.cmap_subtable.is_none() || parsed.pdf_font_metrics.units_per_em == 0 {
             return Err(unparsable());
         }
+        let glyphs = unicode_map(bytes).ok_or_else(unparsable)?;
         let family = family_name(bytes)
             .or_else(|| parsed.font_name.clone())
             .unwrap_or_else(|| what.to_string());
@@ -157,13 +170,12 @@ impl Face {
             parsed,
             family,
             units_per_em,
+            glyphs,
         })
     }
 
     pub(super) fn glyph(&self, c: char) -> Option<u16> {
-        self.parsed
-            .lookup_glyph_index(u32::from(c))
-            .filter(|&g| g != 0)
+        self.glyphs.get(&c).copied()
     }
 
     pub(super) fn has(&self, c: char) -> bool {
@@ -179,36 +191,19 @@ impl Face {
 /// The family name (name ID 1) from the font's `name` table, Japanese preferred, then English.
 /// For a collection (`.ttc`), the first face.
 pub(super) fn family_name(font: &[u8]) -> Option<String> {
-    let be16 = |at: usize| -> Option<u16> {
-        font.get(at..at + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-    };
-    let be32 = |at: usize| -> Option<usize> {
-        font.get(at..at + 4)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
-    let sfnt = if font.get(0..4)? == b"ttcf" {
-        be32(12)?
-    } else {
-        0
-    };
-    let num_tables = usize::from(be16(sfnt + 4)?);
-    let name = (0..num_tables)
-        .map(|i| sfnt + 12 + 16 * i)
-        .find(|&rec| font.get(rec..rec + 4) == Some(b"name"))
-        .and_then(|rec| be32(rec + 8))?;
-    let count = usize::from(be16(name + 2)?);
-    let strings = name + usize::from(be16(name + 4)?);
+    let name = table(font, b"name")?;
+    let count = usize::from(be16(name, 2)?);
+    let strings = usize::from(be16(name, 4)?);
     let mut best: Option<(u8, String)> = None;
     for i in 0..count {
-        let rec = name + 6 + 12 * i;
-        let (platform, encoding, language, name_id) =
-            (be16(rec)?, be16(rec + 2)?, be16(rec + 4)?, be16(rec + 6)?);
+        let rec = 6 + 12 * i;
+        let (platform, encoding) = (be16(name, rec)?, be16(name, rec + 2)?);
+        let (language, name_id) = (be16(name, rec + 4)?, be16(name, rec + 6)?);
         if name_id != 1 {
             continue;
         }
-        let start = strings + usize::from(be16(rec + 10)?);
-        let raw = font.get(start..start + usize::from(be16(rec + 8)?))?;
+        let start = strings + usize::from(be16(name, rec + 10)?);
+        let raw = name.get(start..start + usize::from(be16(name, rec + 8)?))?;
         let (rank, text) = match (platform, encoding, language) {
             (3, 1 | 10, 0x0411) => (0, utf16be(raw)),
             (3, 1 | 10, 0x0409) => (1, utf16be(raw)),

@@ -5,6 +5,7 @@
 //! an `Arc`, and call [`render`] per issue.
 
 mod canvas;
+mod cmap;
 pub mod fonts;
 mod labels;
 pub mod notice;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use printpdf::{PdfDocument, PdfSaveOptions};
 
-use super::canvas::Canvas;
+use super::canvas::{Canvas, Forms};
 use super::fonts::NoticeFonts;
 use super::{labels, page, receipt};
 
@@ -79,16 +79,18 @@ pub fn render(
     doc.metadata.info.creator = labels::SYSTEM_NAME.to_string();
     let ids = fonts.register(&mut doc);
 
+    let mut forms = Forms::default();
     let mut pages = Vec::with_capacity(notices.len() + 1);
     if receipt_list {
-        pages.extend(receipt::pages(notices, fonts, &ids));
+        pages.extend(receipt::pages(notices, fonts, &ids, &mut forms));
     }
     for notice in notices {
         let mut canvas = Canvas::new(fonts, &ids);
         page::draw(&mut canvas, notice);
-        pages.push(canvas.finish());
+        pages.push(canvas.finish(&mut forms));
     }
     doc.with_pages(pages);
+    forms.register(&mut doc);
 
     let mut warnings = Vec::new();
     let bytes = doc.save(&PdfSaveOptions::default(), &mut warnings);

@@ -272,21 +272,12 @@ fn credentials(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
     let chars: Vec<char> = n.password.chars().collect();
     let avail = RIGHT - 5.0 - value_x;
     let cell_w = CELL_W.min(avail / chars.len().max(1) as f32);
-    for (i, &ch) in chars.iter().enumerate() {
-        let x = value_x + i as f32 * cell_w;
-        c.rect(x, cells_top, cell_w, CELL_H, None, THIN);
-        let class = char_class(ch);
-        if !class.is_empty() {
-            let style = Style::text(5.5).grey(0.3);
-            c.text(
-                style,
-                x + cell_w / 2.0,
-                cells_top + CELL_H + 3.2,
-                Align::Center,
-                class,
-            );
-        }
+    for i in 0..chars.len() {
+        c.rect(value_x + i as f32 * cell_w, cells_top, cell_w, CELL_H, None, THIN);
     }
+    let classes: Vec<&str> = chars.iter().map(|&ch| char_class(ch)).collect();
+    let class_style = Style::text(5.5).grey(0.3);
+    c.spread(class_style, value_x, cell_w, cells_top + CELL_H + 3.2, &classes);
     let size = ((cell_w * 2.65).min(20.0) * 10.0).floor() / 10.0;
     let mono = Style::mono(size, 0.0);
     let advance = c.width(mono, "M");

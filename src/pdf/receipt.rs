@@ -3,7 +3,7 @@
 
 use printpdf::PdfPage;
 
-use super::canvas::{Align, Canvas, Style, PAGE_W};
+use super::canvas::{Align, Canvas, Forms, Style, PAGE_W};
 use super::fonts::{DocFonts, NoticeFonts};
 use super::labels as l;
 use super::notice::Notice;
@@ -18,7 +18,12 @@ const HEAD_H: f32 = 8.0;
 const ROW_H: f32 = 10.0;
 
 /// The receipt list's pages for `notices`.
-pub(super) fn pages(notices: &[Notice], fonts: &NoticeFonts, ids: &DocFonts) -> Vec<PdfPage> {
+pub(super) fn pages(
+    notices: &[Notice],
+    fonts: &NoticeFonts,
+    ids: &DocFonts,
+    forms: &mut Forms,
+) -> Vec<PdfPage> {
     let total = notices.len().div_ceil(ROWS_PER_PAGE);
     notices
         .chunks(ROWS_PER_PAGE)
@@ -26,7 +31,7 @@ pub(super) fn pages(notices: &[Notice], fonts: &NoticeFonts, ids: &DocFonts) -> 
         .map(|(p, chunk)| {
             let mut c = Canvas::new(fonts, ids);
             draw(&mut c, notices, chunk, p * ROWS_PER_PAGE, p + 1, total);
-            c.finish()
+            c.finish(forms)
         })
         .collect()
 }

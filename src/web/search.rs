@@ -248,11 +248,11 @@ fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
     }
 }
 
-fn options() -> (
-    Vec<(&'static str, &'static str)>,
-    Vec<(&'static str, &'static str)>,
-    Vec<(&'static str, &'static str)>,
-) {
+/// (value, label) pairs for a `<select>`.
+type Choices = Vec<(&'static str, &'static str)>;
+
+/// The choices of the ユーザ種別, 対象DB and 状態 conditions.
+fn options() -> (Choices, Choices, Choices) {
     (
         UserType::ALL
             .iter()

@@ -40,6 +40,7 @@ pub async fn bootstrap(s: &TestServer, home: BootstrapHome, family: &str) -> Use
     s.app().bootstrap(&home, &raw).await.unwrap().0
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn register(
     s: &TestServer,
     actor: &UserRecord,

@@ -1,0 +1,41 @@
+//! Writes a sample notice and a sample batch (with its 交付管理表) to a folder, for looking at them
+//! (`pdftoppm -png`) and for CI's check that they render.
+//!
+//! `cargo run --example sample_notices -- OUT_DIR`
+
+use nanbyo_accounts::pdf::{render, Notice, NoticeFonts};
+
+fn notice(name: &str, kana: &str, department: &str, login_id: &str, password: &str) -> Notice {
+    Notice {
+        issued_on: "2026/11/24（令和8年11月24日）".into(),
+        institution_name: "東京中央病院".into(),
+        institution_code: "1311234567".into(),
+        municipality_name: "新宿区".into(),
+        db_label: "難病DB".into(),
+        user_type_label: "医療クラーク等".into(),
+        department: department.into(),
+        full_name: name.into(),
+        kana: kana.into(),
+        login_id: login_id.into(),
+        password: password.into(),
+        password_expires: "2026/12/08 09:00".into(),
+        login_url: "https://accounts.hospital.example/login".into(),
+        issuer: "東京中央病院 医事課 髙橋　美咲（責任者）".into(),
+        contact: "東京中央病院 医事課（内線 1234）\n平日 9:00〜17:00".into(),
+    }
+}
+
+fn main() {
+    let out = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: sample_notices OUT_DIR"));
+    std::fs::create_dir_all(&out).unwrap();
+    let fonts = NoticeFonts::embedded().unwrap();
+    let single = vec![notice("山﨑　花子", "ヤマザキ　ハナコ", "外来", "K7MPQ2XR", "xMqqKL%5chafk2A3")];
+    std::fs::write(out.join("single.pdf"), render(&single, false, &fonts).unwrap()).unwrap();
+    let batch = vec![
+        notice("齋藤　一郎", "サイトウ　イチロウ", "外来", "H3JT9WQA", "Pz7#kd2MwqE4$nB8"),
+        notice("渡邊　德子", "ワタナベ　トクコ", "病棟", "R4NV8XCE", "u9G=hT3yK%mWq2Zp"),
+        notice("髙橋　美咲", "タカハシ　ミサキ", "病棟", "M2DF6YLS", "Ab3@xY7kLq#9mNp2"),
+    ];
+    std::fs::write(out.join("batch.pdf"), render(&batch, true, &fonts).unwrap()).unwrap();
+    println!("{}", out.display());
+}
