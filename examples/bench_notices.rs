@@ -204,7 +204,12 @@ fn main() {
     if std::env::var_os("BENCH_KEEP").is_some() {
         let ours = dir.join("printpdf.pdf");
         let _ = std::fs::write(&ours, &pdf);
-        println!("kept: {}, {}, {}", html_path.display(), pdf_path.display(), ours.display());
+        println!(
+            "kept: {}, {}, {}",
+            html_path.display(),
+            pdf_path.display(),
+            ours.display()
+        );
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -288,7 +293,7 @@ fn html(notices: &[Notice]) -> String {
             .chars()
             .map(|c| format!("<span class=\"k\">{}</span>", class(c)))
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<section class=\"notice\">\
              <div class=\"top\"><span class=\"stamp\">取扱注意</span><span>発行日: {issued}</span></div>\
@@ -311,7 +316,7 @@ fn html(notices: &[Notice]) -> String {
              <li>新しい通知書が発行されると、この通知書の初期パスワードは使えなくなります。</li>\
              <li>有効期限を過ぎた場合は責任者に再発行を依頼してください。</li></ol>\
              <table><tr><th>発行者</th><td>{issuer}</td></tr>\
-             <tr><th>お問い合わせ先</th><td>{contact}</td></tr></table></section>\n",
+             <tr><th>お問い合わせ先</th><td>{contact}</td></tr></table></section>",
             issued = esc(&n.issued_on),
             org = esc(&n.institution_name),
             code = esc(&n.institution_code),

@@ -26,15 +26,47 @@ fn notice(name: &str, kana: &str, department: &str, login_id: &str, password: &s
 }
 
 fn main() {
-    let out = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: sample_notices OUT_DIR"));
+    let out = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: sample_notices OUT_DIR"),
+    );
     std::fs::create_dir_all(&out).unwrap();
     let fonts = NoticeFonts::embedded().unwrap();
-    let single = vec![notice("山﨑　花子", "ヤマザキ　ハナコ", "外来", "K7MPQ2XR", "xMqqKL%5chafk2A3")];
-    std::fs::write(out.join("single.pdf"), render(&single, false, &fonts).unwrap()).unwrap();
+    let single = vec![notice(
+        "山﨑　花子",
+        "ヤマザキ　ハナコ",
+        "外来",
+        "K7MPQ2XR",
+        "xMqqKL%5chafk2A3",
+    )];
+    std::fs::write(
+        out.join("single.pdf"),
+        render(&single, false, &fonts).unwrap(),
+    )
+    .unwrap();
     let batch = vec![
-        notice("齋藤　一郎", "サイトウ　イチロウ", "外来", "H3JT9WQA", "Pz7#kd2MwqE4$nB8"),
-        notice("渡邊　德子", "ワタナベ　トクコ", "病棟", "R4NV8XCE", "u9G=hT3yK%mWq2Zp"),
-        notice("髙橋　美咲", "タカハシ　ミサキ", "病棟", "M2DF6YLS", "Ab3@xY7kLq#9mNp2"),
+        notice(
+            "齋藤　一郎",
+            "サイトウ　イチロウ",
+            "外来",
+            "H3JT9WQA",
+            "Pz7#kd2MwqE4$nB8",
+        ),
+        notice(
+            "渡邊　德子",
+            "ワタナベ　トクコ",
+            "病棟",
+            "R4NV8XCE",
+            "u9G=hT3yK%mWq2Zp",
+        ),
+        notice(
+            "髙橋　美咲",
+            "タカハシ　ミサキ",
+            "病棟",
+            "M2DF6YLS",
+            "Ab3@xY7kLq#9mNp2",
+        ),
     ];
     std::fs::write(out.join("batch.pdf"), render(&batch, true, &fonts).unwrap()).unwrap();
     println!("{}", out.display());

@@ -1,23 +1,24 @@
 //! A tiny drawing surface over printpdf's ops: millimetres measured from the top-left corner
 //! of an A4 page, text runs placed absolutely, graphics first and all text in one text object.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use printpdf::{
-    Codepoint, Color, DictItem, ExternalStream, ExternalXObject, Greyscale, Mm, Op,
-    PdfFontHandle, PdfPage, Pt, TextItem, TextMatrix, XObject, XObjectId, XObjectTransform,
+    Codepoint, Color, DictItem, Greyscale, Mm, Op, PdfFontHandle, PdfPage, Pt, TextItem,
+    TextMatrix, XObjectTransform,
 };
 
 use super::fonts::{is_invisible, DocFonts, FaceKind, NoticeFonts};
+use super::forms::Forms;
 
 /// A4 portrait, in millimetres.
 pub(super) const PAGE_W: f32 = 210.0;
 pub(super) const PAGE_H: f32 = 297.0;
 
-const PT_PER_MM: f32 = 72.0 / 25.4;
+pub(super) const PT_PER_MM: f32 = 72.0 / 25.4;
 
-fn round(v: f32) -> f32 {
+pub(super) fn round(v: f32) -> f32 {
     (v * 10.0).round() / 10.0
 }
 
@@ -31,56 +32,6 @@ fn num(out: &mut String, mm: f32) {
         0 => write!(out, "{sign}{whole} "),
         _ => write!(out, "{sign}{whole}.{frac} "),
     };
-}
-
-/// The pages' line work (rules, boxes, fills) as form XObjects: pages of the same layout share
-/// one, drawn with a single `Do`, instead of repeating it in every page's content.
-#[derive(Default)]
-pub(super) struct Forms {
-    ids: HashMap<String, XObjectId>,
-}
-
-impl Forms {
-    /// The id of the form drawing `ops` (raw PDF graphics operators).
-    fn id(&mut self, ops: String) -> XObjectId {
-        let next = self.ids.len() + 1;
-        self.ids
-            .entry(ops)
-            .or_insert_with(|| XObjectId(format!("G{next}")))
-            .clone()
-    }
-
-    /// Adds the forms to the document's shared resources.
-    pub(super) fn register(self, doc: &mut printpdf::PdfDocument) {
-        let real = |v: f32| DictItem::Real(round(v));
-        for (ops, id) in self.ids {
-            let dict = BTreeMap::from([
-                ("Type".to_string(), DictItem::Name(b"XObject".to_vec())),
-                ("Subtype".to_string(), DictItem::Name(b"Form".to_vec())),
-                ("FormType".to_string(), DictItem::Int(1)),
-                (
-                    "BBox".to_string(),
-                    DictItem::Array(vec![
-                        real(0.0),
-                        real(0.0),
-                        real(PAGE_W * PT_PER_MM),
-                        real(PAGE_H * PT_PER_MM),
-                    ]),
-                ),
-            ]);
-            let form = ExternalXObject {
-                stream: ExternalStream {
-                    dict,
-                    content: ops.into_bytes(),
-                    compress: true,
-                },
-                width: None,
-                height: None,
-                dpi: None,
-            };
-            doc.resources.xobjects.map.insert(id, XObject::External(form));
-        }
-    }
 }
 
 /// Horizontal alignment of a text run relative to its x.
@@ -190,6 +141,28 @@ impl<'a> Canvas<'a> {
         pts / PT_PER_MM
     }
 
+    /// Marks the text drawn until [`Canvas::end_exact`] so that copying it from a viewer
+    /// yields exactly `s` (`/ActualText`), however far apart its characters are spaced.
+    pub(super) fn begin_exact(&mut self, s: &str) {
+        let mut utf16 = vec![0xFE, 0xFF];
+        utf16.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+        let actual = BTreeMap::from([(
+            "ActualText".to_string(),
+            DictItem::String {
+                data: utf16,
+                literal: false,
+            },
+        )]);
+        self.text.push(Op::BeginMarkedContentWithProperties {
+            tag: "Span".to_string(),
+            properties: DictItem::Dict { map: actual },
+        });
+    }
+
+    pub(super) fn end_exact(&mut self) {
+        self.text.push(Op::EndMarkedContent);
+    }
+
     /// Draws `s` with its baseline at `y` (mm from the top).
     pub(super) fn text(&mut self, style: Style, x: f32, y: f32, align: Align, s: &str) {
         let x = match align {
@@ -261,9 +234,11 @@ impl<'a> Canvas<'a> {
     /// Draws `items` centred in consecutive cells `cell_w` mm wide starting at `x`, baseline
     /// `y`, as one text run (kerning offsets between the items keep the page small).
     pub(super) fn spread(&mut self, style: Style, x: f32, cell_w: f32, y: f32, items: &[&str]) {
-        let single_face = items
-            .iter()
-            .all(|s| self.runs(style.face, s).iter().all(|(k, _)| *k == style.face));
+        let single_face = items.iter().all(|s| {
+            self.runs(style.face, s)
+                .iter()
+                .all(|(k, _)| *k == style.face)
+        });
         if !single_face || style.spacing != 0.0 || items.is_empty() {
             for (i, item) in items.iter().enumerate() {
                 let center = x + (i as f32 + 0.5) * cell_w;
@@ -278,11 +253,19 @@ impl<'a> Canvas<'a> {
             if i > 0 {
                 // From the end of the previous item to the start of this one, in 1/1000 em.
                 let gap = cell_w - (widths[i - 1] + widths[i]) / 2.0;
-                run.push(TextItem::Offset(-(gap * PT_PER_MM / style.size * 1000.0).round()));
+                run.push(TextItem::Offset(kern(
+                    gap * PT_PER_MM / style.size * 1000.0,
+                )));
             }
             run.push(TextItem::Text(item.to_string()));
         }
-        self.show(style, style.face, start * PT_PER_MM, (PAGE_H - y) * PT_PER_MM, run);
+        self.show(
+            style,
+            style.face,
+            start * PT_PER_MM,
+            (PAGE_H - y) * PT_PER_MM,
+            run,
+        );
     }
 
     /// Splits `s` into runs of one face: characters the preferred face lacks come from the
@@ -357,65 +340,18 @@ impl<'a> Canvas<'a> {
         num(&mut self.gfx, PAGE_H - y2);
         self.gfx.push_str("l S\n");
     }
-
-    /// Breaks `s` into lines no wider than `max_w` mm (at explicit newlines, between any two
-    /// Japanese characters, at spaces inside Latin text; closing punctuation never starts a line).
-    pub(super) fn wrap(&self, style: Style, s: &str, max_w: f32) -> Vec<String> {
-        let mut lines = Vec::new();
-        for para in s.split('\n') {
-            let para = para.trim_end_matches('\r');
-            let mut line = String::new();
-            for c in para.chars() {
-                let mut candidate = line.clone();
-                candidate.push(c);
-                if line.is_empty() || self.width(style, &candidate) <= max_w || no_line_start(c) {
-                    line = candidate;
-                    continue;
-                }
-                // Prefer breaking at the last space when inside a Latin word.
-                let split = if c.is_ascii_alphanumeric() {
-                    line.rfind(' ').filter(|&i| i > 0)
-                } else {
-                    None
-                };
-                match split {
-                    Some(i) => {
-                        let rest = line[i + 1..].to_string();
-                        lines.push(line[..i].to_string());
-                        line = rest;
-                        line.push(c);
-                    }
-                    None => {
-                        lines.push(std::mem::take(&mut line));
-                        if c != ' ' {
-                            line.push(c);
-                        }
-                    }
-                }
-            }
-            lines.push(line);
-        }
-        while lines.last().is_some_and(|l| l.trim().is_empty()) && lines.len() > 1 {
-            lines.pop();
-        }
-        lines
-    }
-
-    /// The largest size not above `style.size` (and not below `min`) at which `s` fits in
-    /// `max_w` mm on one line.
-    pub(super) fn fit(&self, style: Style, s: &str, max_w: f32, min: f32) -> Style {
-        let w = self.width(style, s);
-        if w <= max_w {
-            return style;
-        }
-        let size = (style.size * max_w / w * 10.0).floor() / 10.0;
-        style.sized(size.max(min))
-    }
 }
 
-/// Characters that must not begin a line (行頭禁則).
-fn no_line_start(c: char) -> bool {
-    "、。，．,.)）」』】〕〉》]・ー？！?!：:；;ぁぃぅぇぉっゃゅょァィゥェォッャュョ々".contains(c)
+/// The `TJ` number that moves the pen `thousandths` of an em to the right. Kept fractional:
+/// an integer below -100 is read as a word space by simple text extractors (lopdf), which
+/// would split a spaced-out password; 0.05/1000 em is invisible.
+fn kern(thousandths: f32) -> f32 {
+    let n = -(thousandths * 10.0).round() / 10.0;
+    if n.fract() == 0.0 {
+        n - 0.05
+    } else {
+        n
+    }
 }
 
 fn grey(g: f32) -> Color {

@@ -98,7 +98,10 @@ pub(super) fn table<'a>(font: &'a [u8], tag: &[u8; 4]) -> Option<&'a [u8]> {
         .map(|i| sfnt + 12 + 16 * i)
         .find(|&rec| font.get(rec..rec + 4) == Some(tag))
         .and_then(|rec| {
-            let (offset, length) = (be32(font, rec + 8)? as usize, be32(font, rec + 12)? as usize);
+            let (offset, length) = (
+                be32(font, rec + 8)? as usize,
+                be32(font, rec + 12)? as usize,
+            );
             font.get(offset..offset.checked_add(length)?)
         })
 }

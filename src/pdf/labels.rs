@@ -34,7 +34,6 @@ pub(super) const CLASS_LOWER: &str = "英小";
 pub(super) const CLASS_UPPER: &str = "英大";
 pub(super) const CLASS_DIGIT: &str = "数字";
 pub(super) const CLASS_SYMBOL: &str = "記号";
-pub(super) const CLASS_NOTE: &str = "英小: 英字小文字　英大: 英字大文字　数字　記号";
 
 pub(super) const RECEIPT_TITLE: &str = "IDパスワード発行通知書 交付管理表";
 pub(super) const RECEIPT_NOTE: &str =
@@ -83,7 +82,6 @@ pub(super) fn all() -> impl Iterator<Item = &'static str> {
         CLASS_UPPER,
         CLASS_DIGIT,
         CLASS_SYMBOL,
-        CLASS_NOTE,
         RECEIPT_TITLE,
         RECEIPT_NOTE,
         RECEIPT_COUNT,
@@ -92,7 +90,7 @@ pub(super) fn all() -> impl Iterator<Item = &'static str> {
         RECEIPT_HANDED_BY,
         RECEIPT_CHECKED_BY,
         SEVERAL,
-        "0123456789/（）:.",
+        "0123456789/（）:.…",
     ]
     .into_iter()
     .chain(INSTRUCTIONS)

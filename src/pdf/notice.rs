@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use printpdf::{PdfDocument, PdfSaveOptions};
+use printpdf::{OffsetDateTime, PdfDocument, PdfSaveOptions};
 
-use super::canvas::{Canvas, Forms};
+use super::canvas::Canvas;
 use super::fonts::NoticeFonts;
+use super::forms::Forms;
 use super::{labels, page, receipt};
 
 /// What one IDパスワード発行通知書 prints. All fields are display-ready text.
@@ -76,7 +77,14 @@ pub fn render(
         return Err(PdfError::NoNotices);
     }
     let mut doc = PdfDocument::new(labels::DOC_TITLE);
-    doc.metadata.info.creator = labels::SYSTEM_NAME.to_string();
+    let info = &mut doc.metadata.info;
+    info.creator = labels::SYSTEM_NAME.to_string();
+    let now = OffsetDateTime::now_utc();
+    (
+        info.creation_date,
+        info.modification_date,
+        info.metadata_date,
+    ) = (now, now, now);
     let ids = fonts.register(&mut doc);
 
     let mut forms = Forms::default();

@@ -132,7 +132,15 @@ fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
                 let (style, lines) = wrap_within(c, text, value_w, BOTTOM - y - fixed);
                 (lines_height(style, lines.len()).max(ROW_H), style, lines)
             }
-            _ => (cell.height(), VALUE, Vec::new()),
+            Cell::Line(text) => {
+                let (style, lines) = c.fit_lines(VALUE, text, value_w, 3, 8.0);
+                let h = match lines.len() {
+                    1 => ROW_H,
+                    n => lines_height(style, n).max(ROW_H),
+                };
+                (h, style, lines)
+            }
+            Cell::Name { .. } => (cell.height(), VALUE, Vec::new()),
         })
         .collect();
     let bottom = y + laid_out.iter().map(|(h, _, _)| h).sum::<f32>();
@@ -150,16 +158,18 @@ fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
         let (h, style) = (*h, *style);
         c.text(LABEL, LEFT + 3.0, top + h / 2.0 + 1.2, Align::Left, label);
         match cell {
-            Cell::Line(text) => {
-                let style = c.fit(VALUE, text, value_w, 6.0);
-                c.text(style, value_x, top + h / 2.0 + 1.4, Align::Left, text);
+            Cell::Line(_) if lines.len() == 1 => {
+                c.text(style, value_x, top + h / 2.0 + 1.4, Align::Left, &lines[0]);
             }
             Cell::Name { kana, name } => {
                 let kana_style = c.fit(Style::text(8.0), kana, value_w, 5.5);
-                c.text(kana_style, value_x, top + 4.8, Align::Left, kana);
-                let name_style = c.fit(Style::text(15.0), name, value_w - 10.0, 8.0);
-                c.text(name_style, value_x, top + 12.0, Align::Left, name);
-                let after = value_x + c.width(name_style, name) + 3.0;
+                let kana = c.ellipsize(kana_style, kana, value_w);
+                c.text(kana_style, value_x, top + 4.8, Align::Left, &kana);
+                let name_w = value_w - 10.0;
+                let name_style = c.fit(Style::text(15.0), name, name_w, 8.0);
+                let name = c.ellipsize(name_style, name, name_w);
+                c.text(name_style, value_x, top + 12.0, Align::Left, &name);
+                let after = value_x + c.width(name_style, &name) + 3.0;
                 c.text(
                     Style::text(12.0),
                     after,
@@ -168,7 +178,7 @@ fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
                     l::HONORIFIC,
                 );
             }
-            Cell::Lines(_) => {
+            Cell::Line(_) | Cell::Lines(_) => {
                 let gap = style.size * LINE_GAP / 10.0;
                 let first = top + (h - lines_height(style, lines.len())) / 2.0 + 2.2 + gap / 2.0;
                 for (i, line) in lines.iter().enumerate() {
@@ -257,7 +267,9 @@ fn credentials(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
         RIGHT - value_x - 5.0,
         9.0,
     );
+    c.begin_exact(&n.login_id);
     c.text(id_style, value_x + 1.5, id_base, Align::Left, &n.login_id);
+    c.end_exact();
     c.line(label_x, y + 25.0, RIGHT - 5.0, y + 25.0, THIN);
 
     // Password: one fixed-width cell per character, its class printed below.
@@ -273,23 +285,37 @@ fn credentials(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
     let avail = RIGHT - 5.0 - value_x;
     let cell_w = CELL_W.min(avail / chars.len().max(1) as f32);
     for i in 0..chars.len() {
-        c.rect(value_x + i as f32 * cell_w, cells_top, cell_w, CELL_H, None, THIN);
+        c.rect(
+            value_x + i as f32 * cell_w,
+            cells_top,
+            cell_w,
+            CELL_H,
+            None,
+            THIN,
+        );
     }
     let classes: Vec<&str> = chars.iter().map(|&ch| char_class(ch)).collect();
     let class_style = Style::text(5.5).grey(0.3);
-    c.spread(class_style, value_x, cell_w, cells_top + CELL_H + 3.2, &classes);
-    let size = ((cell_w * 2.65).min(20.0) * 10.0).floor() / 10.0;
-    let mono = Style::mono(size, 0.0);
-    let advance = c.width(mono, "M");
-    let spaced = mono_spacing(mono, cell_w, advance);
-    let first = value_x + (cell_w - advance) / 2.0;
-    c.text(
-        spaced,
-        first,
-        cells_top + CELL_H / 2.0 + size * 0.125,
-        Align::Left,
-        &n.password,
+    c.spread(
+        class_style,
+        value_x,
+        cell_w,
+        cells_top + CELL_H + 3.2,
+        &classes,
     );
+    // As large as the cells allow, and no glyph wider than 80 % of its cell.
+    let widest = chars
+        .iter()
+        .map(|ch| c.width(Style::mono(1.0, 0.0), &ch.to_string()))
+        .fold(0.01, f32::max);
+    let size = (cell_w * 2.65).min(20.0).min(cell_w * 0.8 / widest);
+    let size = (size * 10.0).floor() / 10.0;
+    let base = cells_top + CELL_H / 2.0 + size * 0.125;
+    let each: Vec<String> = chars.iter().map(char::to_string).collect();
+    let each: Vec<&str> = each.iter().map(String::as_str).collect();
+    c.begin_exact(&n.password);
+    c.spread(Style::mono(size, 0.0), value_x, cell_w, base, &each);
+    c.end_exact();
 
     // Expiry.
     let expires = format!("{}{}", l::EXPIRES, n.password_expires);
@@ -298,14 +324,6 @@ fn credentials(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
 
     c.rect(LEFT, y, RIGHT - LEFT, h, None, THICK);
     y + h
-}
-
-/// The mono style whose character spacing puts one character in each `cell_w` mm cell.
-fn mono_spacing(mono: Style, cell_w: f32, advance_mm: f32) -> Style {
-    Style {
-        spacing: (cell_w - advance_mm) * 72.0 / 25.4,
-        ..mono
-    }
 }
 
 fn char_class(ch: char) -> &'static str {

@@ -3,8 +3,9 @@
 
 use printpdf::PdfPage;
 
-use super::canvas::{Align, Canvas, Forms, Style, PAGE_W};
+use super::canvas::{Align, Canvas, Style, PAGE_W};
 use super::fonts::{DocFonts, NoticeFonts};
+use super::forms::Forms;
 use super::labels as l;
 use super::notice::Notice;
 use super::page::{LABEL_FILL, LEFT, RIGHT, THIN};
@@ -74,10 +75,11 @@ fn draw(
     c.line(LEFT, 31.0, RIGHT, 31.0, 0.4);
 
     let info = Style::text(10.0);
-    let org = organisation(all);
-    let org_style = c.fit(info, &org, 110.0, 6.0);
-    c.text(org_style, LEFT, 38.5, Align::Left, &org);
     let issued = format!("{}: {}", l::ISSUED_ON, all[0].issued_on);
+    let org = organisation(all);
+    let org_w = RIGHT - LEFT - c.width(info, &issued) - 6.0;
+    let (org_style, org) = c.fit_lines(info, &org, org_w, 1, 7.0);
+    c.text(org_style, LEFT, 38.5, Align::Left, &org[0]);
     c.text(info, RIGHT, 38.5, Align::Right, &issued);
     let count = format!("{}{}{}", l::RECEIPT_COUNT, all.len(), l::RECEIPT_PERSONS);
     c.text(info, LEFT, 44.5, Align::Left, &count);
@@ -121,17 +123,21 @@ fn draw(
             n.department.as_str(),
         ];
         for (text, w) in cells.iter().zip(COLUMNS) {
-            let style = c.fit(Style::text(10.0), text, w - 3.0, 5.0);
-            if x == LEFT {
-                c.text(style, x + w / 2.0, base, Align::Center, text);
-            } else {
-                c.text(style, x + 1.5, base, Align::Left, text);
+            let (style, lines) = c.fit_lines(Style::text(10.0), text, w - 3.0, 2, 6.0);
+            let gap = style.size * 0.42;
+            for (i, line) in lines.iter().enumerate() {
+                let y = base + (i as f32 - (lines.len() - 1) as f32 / 2.0) * gap;
+                if x == LEFT {
+                    c.text(style, x + w / 2.0, y, Align::Center, line);
+                } else {
+                    c.text(style, x + 1.5, y, Align::Left, line);
+                }
             }
             x += w;
         }
         let id_w = COLUMNS[4];
-        let style = c.fit(Style::mono(10.5, 0.6), &n.login_id, id_w - 3.0, 6.0);
-        c.text(style, x + id_w / 2.0, base, Align::Center, &n.login_id);
+        let (style, id) = c.fit_lines(Style::mono(10.5, 0.6), &n.login_id, id_w - 3.0, 1, 6.0);
+        c.text(style, x + id_w / 2.0, base, Align::Center, &id[0]);
     }
     c.rect(LEFT, TABLE_TOP, width, height, None, 0.9);
 

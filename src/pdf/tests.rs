@@ -234,8 +234,14 @@ fn fonts_are_embedded_once_as_subsets() {
     let many = render(&batch(200), true, &fonts).unwrap().len();
     // The two fonts are 12 MB together: a subset notice is a few tens of kB, and 200 more
     // pages add only their own content (about 2 kB each), not 200 more fonts.
-    assert!(one < 200_000, "a one-notice PDF is {one} bytes: the font is not subset");
-    assert!(many < 20 * one, "200 notices: {many} bytes, one notice: {one} bytes");
+    assert!(
+        one < 200_000,
+        "a one-notice PDF is {one} bytes: the font is not subset"
+    );
+    assert!(
+        many < 20 * one,
+        "200 notices: {many} bytes, one notice: {one} bytes"
+    );
     assert!(many < one + 200 * 3_000, "200 notices: {many} bytes");
     let doc = parse(&render(&batch(3), false, &fonts).unwrap());
     let font_programs = doc

@@ -146,6 +146,15 @@ fn push_filters(
 
 /// ORDER BY the chosen column (ties broken by id, so paging is stable) and the page's LIMIT/OFFSET.
 fn push_order(select: &mut SqlBuilder, query: &UserQuery) {
+    push_order_only(select, query);
+    select
+        .push(" LIMIT ")
+        .bind_int(i64::from(query.per_page))
+        .push(" OFFSET ")
+        .bind_int(query.offset() as i64);
+}
+
+fn push_order_only(select: &mut SqlBuilder, query: &UserQuery) {
     let dir = if query.descending { " DESC" } else { " ASC" };
     select.push(" ORDER BY ");
     match query.sort {
@@ -159,11 +168,21 @@ fn push_order(select: &mut SqlBuilder, query: &UserQuery) {
         SortKey::Registered => select.push("u.created_at").push(dir),
     };
     select.push(", u.id").push(dir);
+}
+
+/// The page's rows. The page is chosen on the users table alone (which its indexes can answer in
+/// order), and only those rows are joined and read: a late page then skips index entries, not rows.
+fn page_query(view: &View, query: &UserQuery, now: i64, lockout: &LockoutPolicy) -> SqlBuilder {
+    let mut ids = SqlBuilder::new(
+        "SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1",
+    );
+    push_filters(&mut ids, view, query, now, lockout);
+    push_order(&mut ids, query);
+    let mut select = SqlBuilder::new(super::users::user_select!("WHERE u.id IN ("));
+    select.push_sql(ids);
+    select.push(")");
+    push_order_only(&mut select, query);
     select
-        .push(" LIMIT ")
-        .bind_int(i64::from(query.per_page))
-        .push(" OFFSET ")
-        .bind_int(query.offset() as i64);
 }
 
 /// One page of results and the total count.
@@ -188,10 +207,10 @@ where
     push_filters(&mut count, view, query, now, lockout);
     let total: i64 = count.build().fetch_one(db).await?.try_get("n")?;
 
-    let mut select = SqlBuilder::new(super::users::user_select!("WHERE 1 = 1"));
-    push_filters(&mut select, view, query, now, lockout);
-    push_order(&mut select, query);
-    let rows = select.build().fetch_all(db).await?;
+    let rows = page_query(view, query, now, lockout)
+        .build()
+        .fetch_all(db)
+        .await?;
     Ok(Page {
         total: total.max(0) as u64,
         rows: rows
@@ -212,11 +231,8 @@ pub async fn explain<'e, E>(
 where
     E: AnyExecutor<'e>,
 {
-    let mut select = SqlBuilder::new(super::users::user_select!("WHERE 1 = 1"));
-    push_filters(&mut select, view, query, now, lockout);
-    push_order(&mut select, query);
     let mut plan = SqlBuilder::new("EXPLAIN QUERY PLAN ");
-    plan.push_sql(select);
+    plan.push_sql(page_query(view, query, now, lockout));
     let rows = plan.build().fetch_all(db).await?;
     Ok(rows
         .iter()

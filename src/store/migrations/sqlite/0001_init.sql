@@ -53,7 +53,11 @@ CREATE TABLE users (
         OR (user_type <> 'municipal' AND institution_id IS NOT NULL AND municipality_id IS NULL AND db IS NOT NULL))
 );
 
+-- The search screen lists one institution + DB, ordered by フリガナ (the default) or 登録日: these
+-- indexes let a page be read in order instead of sorting the whole view (benches/search.rs).
 CREATE INDEX users_institution_db ON users (institution_id, db, user_type);
+CREATE INDEX users_view_kana ON users (institution_id, db, kana_fold, id);
+CREATE INDEX users_view_created ON users (institution_id, db, created_at, id);
 CREATE INDEX users_municipality ON users (municipality_id);
 CREATE INDEX users_medical_reg_no ON users (db, medical_reg_no) WHERE medical_reg_no IS NOT NULL;
 
