@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { startServer, launchBrowser, credentials, shots } from "./harness.mjs";
 
 let server;
@@ -36,7 +37,7 @@ test("a newcomer's day as 責任者", async () => {
       "--family-kana", "タカハシ", "--given-kana", "ミサキ", "--department", "医事課"),
   );
 
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "ja-JP" });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "ja-JP", acceptDownloads: true });
   const page = await context.newPage();
   const offline = [];
   page.on("request", (r) => {
@@ -158,28 +159,40 @@ test("a newcomer's day as 責任者", async () => {
   await page.getByRole("button", { name: "初期化する" }).click();
   assert.match(await text(page), /パスワードを初期化しました。/);
   assert.match(await text(page), /通知書未発行/);
+  // The reset leads straight to the new notice: a POST that answers with the PDF.
+  assert.match(await text(page), /以前に発行した通知書は使えなくなります/);
+  await shot(page, "12-issue-notice");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "IDパスワード通知書ダウンロード" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), new RegExp(`^IDPW-notice-${clerkId}-.*\\.pdf$`));
+  const pdf = await readFile(await download.path());
+  assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+  await page.goto(`${base}/users?login_id=${clerkId}`);
+  assert.match(await text(page), /初期パスワード未変更/);
 
   // [アカウント削除] confirms, naming the person.
   await page.locator("tr", { hasText: clerkId }).getByRole("link", { name: "アカウント削除" }).click();
   const confirm = await text(page);
   assert.match(confirm, /次のユーザのアカウントを削除します。/);
   assert.match(confirm, /山﨑　花子/);
-  await shot(page, "12-delete-confirm");
+  await shot(page, "13-delete-confirm");
   await page.getByRole("button", { name: "削除する" }).click();
   assert.match(await text(page), /山﨑　花子さんのアカウントを削除しました。/);
   await page.goto(`${base}/users?login_id=${clerkId}&state=deleted`);
   const deleted = page.locator("tr", { hasText: clerkId });
   assert.equal(await deleted.getByText("削除済").count(), 1);
   assert.equal(await deleted.getByRole("link").count(), 0, "no operations on a deleted account");
-  await shot(page, "13-deleted");
+  await shot(page, "14-deleted");
 
   // 操作履歴 shows who did what.
   await page.goto(`${base}/audit`);
   const log = await text(page);
-  for (const action of ["ユーザ登録", "ユーザ情報変更", "アカウントロック", "アカウントロック解除", "パスワード初期化", "アカウント削除"]) {
+  for (const action of ["ユーザ登録", "ユーザ情報変更", "アカウントロック", "アカウントロック解除", "パスワード初期化", "通知書発行", "アカウント削除"]) {
     assert.ok(log.includes(action), `操作履歴 shows ${action}`);
   }
-  await shot(page, "14-audit");
+  await shot(page, "15-audit");
 
   // Log out ends the session.
   await page.getByRole("button", { name: "ログアウト" }).click();
