@@ -145,17 +145,30 @@ async fn seed(app: &App, n: usize) -> (String, View) {
 }
 
 fn get(port: u16, path: &str, cookie: &str) -> (u16, usize) {
+    let (status, body) = get_body(port, path, cookie);
+    (status, body.len())
+}
+
+/// The response, and its 「検索結果 N件」 line.
+fn get_body(port: u16, path: &str, cookie: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: nanbyo_session={cookie}\r\nConnection: close\r\n\r\n").unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
-    let head = String::from_utf8_lossy(&buf[..buf.len().min(20)]).to_string();
-    let status = head
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    (status, buf.len())
+    (status, text)
+}
+
+/// The page's 「検索結果 N件…」 line.
+fn result_count(body: &str) -> String {
+    body.find("検索結果 ")
+        .map(|at| body[at..].chars().take_while(|c| *c != '<').collect())
+        .unwrap_or_default()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -184,20 +197,9 @@ async fn run(n: usize) {
     );
 
     let today = jst_date(app.now());
-    let year_ago = iso_date(
-        today
-            .previous_day()
-            .unwrap()
-            .replace_year(today.year() - 1)
-            .unwrap(),
-    );
-    let half_year_ago = iso_date(
-        today
-            .replace_month(time::Month::May)
-            .unwrap()
-            .replace_year(today.year() - 1)
-            .unwrap(),
-    );
+    // A half-year window a year back.
+    let year_ago = iso_date(today - time::Duration::days(365));
+    let half_year_ago = iso_date(today - time::Duration::days(182));
     let late = n as u32 / 50 - 1;
     let queries: Vec<(&str, String, UserQuery)> = vec![
         (
@@ -269,9 +271,10 @@ async fn run(n: usize) {
     for (label, path, query) in &queries {
         let path = path.clone();
         let token = token.clone();
-        let (times, bytes) = tokio::task::spawn_blocking(move || {
-            let (status, _) = get(port, &path, &token);
+        let (times, bytes, found) = tokio::task::spawn_blocking(move || {
+            let (status, body) = get_body(port, &path, &token);
             assert_eq!(status, 200, "{path}");
+            let found = result_count(&body);
             let mut times = Vec::new();
             let mut bytes = 0;
             for _ in 0..50 {
@@ -281,12 +284,12 @@ async fn run(n: usize) {
                 bytes = b;
             }
             times.sort();
-            (times, bytes)
+            (times, bytes, found)
         })
         .await
         .unwrap();
         println!(
-            "{label:<30} {:>9.2} {:>9.2} {bytes:>8}",
+            "{label:<30} {:>9.2} {:>9.2} {bytes:>8}  {found}",
             percentile(&times, 0.5).as_secs_f64() * 1e3,
             percentile(&times, 0.95).as_secs_f64() * 1e3
         );

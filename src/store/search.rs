@@ -170,12 +170,31 @@ fn push_order_only(select: &mut SqlBuilder, query: &UserQuery) {
     select.push(", u.id").push(dir);
 }
 
+/// What a query over the view selects.
+#[derive(Clone, Copy)]
+enum Selecting {
+    Ids,
+    Count,
+}
+
+/// `SELECT … FROM` the users of a view: the institution is joined only for a municipality's view
+/// (the others are answered from the users table and its indexes alone).
+fn from_view(view: &View, selecting: Selecting) -> &'static str {
+    let municipality = matches!(view, View::Municipality { .. });
+    match (selecting, municipality) {
+        (Selecting::Ids, true) => "SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1",
+        (Selecting::Count, true) => {
+            "SELECT COUNT(*) AS n FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1"
+        }
+        (Selecting::Ids, false) => "SELECT u.id FROM users u WHERE 1 = 1",
+        (Selecting::Count, false) => "SELECT COUNT(*) AS n FROM users u WHERE 1 = 1",
+    }
+}
+
 /// The page's rows. The page is chosen on the users table alone (which its indexes can answer in
 /// order), and only those rows are joined and read: a late page then skips index entries, not rows.
 fn page_query(view: &View, query: &UserQuery, now: i64, lockout: &LockoutPolicy) -> SqlBuilder {
-    let mut ids = SqlBuilder::new(
-        "SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1",
-    );
+    let mut ids = SqlBuilder::new(from_view(view, Selecting::Ids));
     push_filters(&mut ids, view, query, now, lockout);
     push_order(&mut ids, query);
     let mut select = SqlBuilder::new(super::users::user_select!("WHERE u.id IN ("));
@@ -201,9 +220,7 @@ pub async fn search<'e, E>(
 where
     E: AnyExecutor<'e> + Copy,
 {
-    let mut count = SqlBuilder::new(
-        "SELECT COUNT(*) AS n FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1",
-    );
+    let mut count = SqlBuilder::new(from_view(view, Selecting::Count));
     push_filters(&mut count, view, query, now, lockout);
     let total: i64 = count.build().fetch_one(db).await?.try_get("n")?;
 

@@ -54,10 +54,12 @@ CREATE TABLE users (
 );
 
 -- The search screen lists one institution + DB, ordered by フリガナ (the default) or 登録日: these
--- indexes let a page be read in order instead of sorting the whole view (benches/search.rs).
+-- indexes let a page be read in order instead of sorting the whole view, and the first one carries the
+-- folded search keys so that counting and filtering by 氏名・フリガナ・部署 never reads the table
+-- (benches/search.rs prints the plans).
 CREATE INDEX users_institution_db ON users (institution_id, db, user_type);
-CREATE INDEX users_view_kana ON users (institution_id, db, kana_fold, id);
-CREATE INDEX users_view_created ON users (institution_id, db, created_at, id);
+CREATE INDEX users_view_kana ON users (institution_id, db, deleted_at, kana_fold, name_fold, department_fold, user_type, id);
+CREATE INDEX users_view_created ON users (institution_id, db, deleted_at, created_at, id);
 CREATE INDEX users_municipality ON users (municipality_id);
 CREATE INDEX users_medical_reg_no ON users (db, medical_reg_no) WHERE medical_reg_no IS NOT NULL;
 
