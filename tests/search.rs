@@ -400,3 +400,49 @@ async fn results_never_include_accounts_outside_the_view() {
     assert_eq!(html.status(), Status::Ok);
     assert!(html.into_string().await.unwrap().contains("検索結果 0件"));
 }
+
+#[rocket::async_test]
+async fn the_result_as_csv_for_excel_is_neutralised_and_audited() {
+    let s = server().await;
+    let c = cast(&s).await;
+    let mut raw = profile("髙橋", "タカハシ", "=HYPERLINK(\"http://x\")");
+    raw.remarks = "@SUM(A1)".into();
+    let reg = nanbyo_accounts::service::users::Registration {
+        user_type: "clerk".into(),
+        db: String::new(),
+        institution_code: String::new(),
+        profile: raw,
+    };
+    let u = s.app().register(&c.responsible, &reg, None).await.unwrap();
+    s.act_as(&c.responsible).await;
+    let res = s.get("/users/export.csv?name=%E9%AB%98%E6%A9%8B").await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert!(res
+        .headers()
+        .get_one("Content-Disposition")
+        .unwrap()
+        .starts_with("attachment;"));
+    let bytes = res.into_bytes().await.unwrap();
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF], "UTF-8 with BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "header + the one 髙橋 (高橋 finds 髙橋): {text}"
+    );
+    assert!(lines[0].starts_with("ログインID,氏名（姓）"));
+    assert!(lines[1].contains(&u.login_id) && lines[1].contains("髙橋"));
+    assert!(
+        lines[1].contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "formula neutralised: {}",
+        lines[1]
+    );
+    assert!(lines[1].contains("'@SUM(A1)"));
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF line ends");
+    let exports = s
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'csv_export'")
+        .await;
+    assert_eq!(exports, 1, "the export of personal data is audited");
+}
