@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod import;
 pub mod pdf;
 pub mod service;
 pub mod store;
