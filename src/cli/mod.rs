@@ -58,6 +58,20 @@ enum Command {
         #[arg(required = true, value_name = "LOGIN_ID")]
         login_ids: Vec<String>,
     },
+    /// CSV一括登録（--as のユーザが画面で登録できるユーザだけを登録します）
+    Import {
+        /// 取り込むCSVファイル（UTF-8、UTF-8 BOM付き、Shift_JIS）
+        file: PathBuf,
+        /// 操作するユーザのログインID
+        #[arg(long = "as", value_name = "LOGIN_ID")]
+        actor: String,
+        /// 確認だけして登録しない
+        #[arg(long)]
+        dry_run: bool,
+        /// 警告（同じ氏名・フリガナ・部署の有効なアカウントがある等）を確認済みとして登録する
+        #[arg(long)]
+        accept_warnings: bool,
+    },
     /// 操作履歴
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -218,6 +232,93 @@ fn service_fail(e: ServiceError) -> ExitCode {
     }
 }
 
+/// `import`: the same checks as the web screen; problems as 行 / 列 / 理由; a non-zero exit on any error.
+async fn import_file(
+    app: &App,
+    file: &std::path::Path,
+    actor: &str,
+    dry_run: bool,
+    accept_warnings: bool,
+) -> Result<(), ServiceError> {
+    use crate::service::imports::ImportOutcome;
+    let me = app.user_by_login_id(actor).await.map_err(|_| {
+        ServiceError::Conflict(format!(
+            "--as のログインID {actor} のユーザが見つかりません。"
+        ))
+    })?;
+    let limit = crate::import::Limits::default().max_bytes as u64;
+    let size = std::fs::metadata(file)
+        .map_err(|e| {
+            ServiceError::Conflict(format!("ファイルを読めません（{}）: {e}", file.display()))
+        })?
+        .len();
+    if size > limit {
+        return Err(ServiceError::Conflict(format!(
+            "ファイルが大きすぎます（{size}バイト、上限 {limit}バイト）。分割して取り込んでください。"
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|e| {
+        ServiceError::Conflict(format!("ファイルを読めません（{}）: {e}", file.display()))
+    })?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let origin = format!("console:{}", file.display());
+    let print = |parsed: &crate::import::Parsed| {
+        for p in &parsed.problems {
+            let kind = if p.is_error() { "エラー" } else { "警告" };
+            let col = if p.column.is_empty() {
+                "-"
+            } else {
+                p.column.as_str()
+            };
+            eprintln!("{kind}\t{}行\t{col}\t{}", p.row, p.reason);
+        }
+    };
+    if dry_run {
+        let parsed = app.import_check(&me, &bytes).await?;
+        app.import_previewed(&me, &name, &origin, &parsed, None)
+            .await?;
+        print(&parsed);
+        if parsed.has_errors() {
+            return Err(ServiceError::Conflict(
+                "エラーがあるため、このファイルは取り込めません。".into(),
+            ));
+        }
+        println!(
+            "エラーはありません。{}件を登録できます（{}）。",
+            parsed.rows.len(),
+            parsed.encoding.label()
+        );
+        return Ok(());
+    }
+    match app
+        .import_commit(&me, &bytes, &name, &origin, accept_warnings, None)
+        .await?
+    {
+        ImportOutcome::Refused(parsed) => {
+            print(&parsed);
+            Err(ServiceError::Conflict(
+                "エラーがあるため、1件も登録していません。".into(),
+            ))
+        }
+        ImportOutcome::NeedsConfirmation(parsed) => {
+            print(&parsed);
+            Err(ServiceError::Conflict(
+                "警告があるため登録していません。内容を確認し、登録する場合は --accept-warnings を付けて実行してください。".into(),
+            ))
+        }
+        ImportOutcome::Committed { import_id, created } => {
+            for (row, login_id, name) in &created {
+                println!("{row}\t{login_id}\t{name}");
+            }
+            println!("{}件を登録しました（取込番号 {import_id}）。通知書は画面または notices コマンドで発行してください。", created.len());
+            Ok(())
+        }
+    }
+}
+
 /// Writes a notice PDF readable only by its owner (it holds passwords until printed and destroyed).
 fn write_notice(path: &std::path::Path, pdf: &[u8]) -> Result<(), ServiceError> {
     use std::io::Write;
@@ -360,6 +461,9 @@ async fn console(app: &App, command: Command) -> ExitCode {
                 let pdf = app.issue_notices(Issuer::User(&me), eligible, receipt_list, None).await?;
                 write_notice(&out, &pdf)?;
                 println!("{count}件の通知書を {} に書き出しました。", out.display());
+            }
+            Command::Import { file, actor, dry_run, accept_warnings } => {
+                import_file(app, &file, &actor, dry_run, accept_warnings).await?;
             }
             Command::Audit(AuditCommand::Verify) => match audit::verify(&app.store, &app.keys.audit).await? {
                 Ok(n) => println!("操作履歴の検証に成功しました（{n}件）。"),

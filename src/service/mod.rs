@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod console;
+pub mod imports;
 pub mod notices;
 pub mod users;
 

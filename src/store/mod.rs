@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod dialect;
+pub mod imports;
 pub mod orgs;
 pub mod search;
 pub mod sessions;

@@ -1,0 +1,228 @@
+//! CSV一括登録 (DESIGN §9): the pure checks of `crate::import` plus the checks that need the database
+//! (a file already imported, a 医籍登録番号 already active, the same person already registered), and the
+//! commit: every row in one transaction, re-checked inside it, so a batch is registered whole or not at all.
+
+use std::collections::HashMap;
+
+use crate::domain::audit::{Action, Outcome};
+use crate::domain::fold::fold;
+use crate::domain::roles::{InstitutionRef, Scope};
+use crate::domain::time::{format_jst, iso_date, jst_date};
+use crate::import::{self, Context, Limits, Parsed, Problem};
+use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
+use crate::store::imports;
+use crate::store::orgs;
+use crate::store::users::{self, Home, UserRecord};
+
+use super::{App, Result, ServiceError};
+
+/// How an import ended.
+#[derive(Debug)]
+pub enum ImportOutcome {
+    /// Errors: nothing was registered.
+    Refused(Parsed),
+    /// Only warnings, not confirmed: nothing was registered.
+    NeedsConfirmation(Parsed),
+    /// Every row was registered; (Excel row, login ID, 氏名) per account.
+    Committed {
+        import_id: i64,
+        created: Vec<(usize, String, String)>,
+    },
+}
+
+impl App {
+    /// Checks a file for `actor` without registering anything: every problem at once, as (行, 列, 理由).
+    pub async fn import_check(&self, actor: &UserRecord, bytes: &[u8]) -> Result<Parsed> {
+        let a = actor.actor();
+        let (own, by_code): (Option<InstitutionRef>, HashMap<String, InstitutionRef>) =
+            match a.scope {
+                Scope::Institution { institution, .. } => (Some(institution), HashMap::new()),
+                Scope::Municipality { municipality_id } => (
+                    None,
+                    orgs::institutions_of(self.store.pool(), municipality_id)
+                        .await?
+                        .into_iter()
+                        .map(|i| (i.code.clone(), i.as_ref()))
+                        .collect(),
+                ),
+            };
+        // The context holds trait objects that are not Send: it lives only while parsing.
+        let mut parsed = {
+            let resolve = |code: &str| by_code.get(code).copied();
+            let glyph = |s: &str| self.fonts.missing_glyph(s);
+            let ctx = Context {
+                actor: a,
+                own_institution: own,
+                institution: &resolve,
+                missing_glyph: &glyph,
+            };
+            import::parse(bytes, &Limits::default(), &ctx)
+        };
+        if parsed.has_errors() && parsed.rows.is_empty() {
+            return Ok(parsed);
+        }
+        if !parsed.content_hash.is_empty() {
+            if let Some(prev) =
+                imports::committed_with_hash(self.store.pool(), &parsed.content_hash).await?
+            {
+                parsed.problems.push(Problem::error(
+                    0,
+                    "",
+                    format!(
+                        "このファイルは{}に取り込み済みです（取込番号 {}、ファイル名 {}、{}件）。同じ内容のファイルは二度取り込めません。",
+                        format_jst(prev.at),
+                        prev.id,
+                        prev.file_name,
+                        prev.rows
+                    ),
+                ));
+            }
+        }
+        let mut institutions: Vec<i64> = parsed.rows.iter().map(|r| r.institution.id).collect();
+        institutions.sort_unstable();
+        institutions.dedup();
+        let today = iso_date(jst_date(self.now()));
+        let keys = imports::active_keys(self.store.pool(), &institutions, &today).await?;
+        for row in &parsed.rows {
+            let p = &row.profile;
+            if let Some(n) = &p.medical_reg_no {
+                if let Some(login) = keys
+                    .doctors
+                    .get(&(row.db.as_str().to_string(), n.as_str().to_string()))
+                {
+                    parsed.problems.push(Problem::error(
+                        row.row,
+                        "医籍登録番号",
+                        format!("この医籍登録番号の有効なアカウント（ログインID {login}）が同じ対象DBに既にあります。"),
+                    ));
+                }
+            }
+            let key = (
+                row.institution.id,
+                row.db.as_str().to_string(),
+                p.name_fold(),
+                p.kana_fold(),
+                fold(p.department.as_str()),
+            );
+            if let Some(login) = keys.people.get(&key) {
+                parsed.problems.push(Problem {
+                    severity: import::Severity::Warning,
+                    ..Problem::error(
+                        row.row,
+                        "氏名（姓）",
+                        format!(
+                            "氏名・フリガナ・部署が同じ有効なアカウント（ログインID {login}）があります。同姓同名の別人であることを確認のうえ登録してください。"
+                        ),
+                    )
+                });
+            }
+        }
+        parsed.problems.sort_by_key(|p| p.row);
+        Ok(parsed)
+    }
+
+    /// Records a preview (dry run) in the audit log.
+    pub async fn import_previewed(
+        &self,
+        actor: &UserRecord,
+        file_name: &str,
+        origin: &str,
+        parsed: &Parsed,
+        addr: Option<String>,
+    ) -> Result<()> {
+        let errors = parsed.problems.iter().filter(|p| p.is_error()).count();
+        let entry = AuditEntry::new(
+            AuditActor::user(actor),
+            Action::ImportPreview,
+            Outcome::Success,
+        )
+        .addr(addr)
+        .details(format!(
+            "{file_name}（{origin}）: {}件、エラー{errors}件",
+            parsed.rows.len()
+        ));
+        audit::record(&self.store, &self.keys.audit, &entry, self.now()).await?;
+        Ok(())
+    }
+
+    /// Registers every row of the file, or none. The checks run again once the write lock is held,
+    /// so a stale preview cannot let a duplicate through.
+    pub async fn import_commit(
+        &self,
+        actor: &UserRecord,
+        bytes: &[u8],
+        file_name: &str,
+        origin: &str,
+        accept_warnings: bool,
+        addr: Option<String>,
+    ) -> Result<ImportOutcome> {
+        if !actor.facts().is_active(self.now()) {
+            return Err(ServiceError::WrongState(
+                "削除済または有効期限切れのユーザとしては取り込めません。",
+            ));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let parsed = self.import_check(actor, bytes).await?;
+        if parsed.has_errors() || parsed.rows.is_empty() {
+            return Ok(ImportOutcome::Refused(parsed));
+        }
+        if parsed.has_warnings() && !accept_warnings {
+            return Ok(ImportOutcome::NeedsConfirmation(parsed));
+        }
+        let now = self.now();
+        let mut created = Vec::with_capacity(parsed.rows.len());
+        for row in &parsed.rows {
+            let home = Home::Institution {
+                institution_id: row.institution.id,
+                db: row.db,
+            };
+            let (id, login_id) = users::create(
+                &mut tx,
+                home,
+                row.user_type,
+                &row.profile,
+                Some(actor.id),
+                now,
+            )
+            .await?;
+            let target = AuditTarget {
+                user_id: Some(id),
+                label: format!("{login_id} {}", row.profile.full_name()),
+                institution_id: Some(row.institution.id),
+                municipality_id: Some(row.institution.municipality_id),
+                db: Some(row.db),
+                user_type: Some(row.user_type.as_str().to_string()),
+            };
+            let entry =
+                AuditEntry::new(AuditActor::user(actor), Action::Register, Outcome::Success)
+                    .target(target)
+                    .addr(addr.clone())
+                    .details(format!("CSV一括登録（{file_name} {}行目）", row.row));
+            audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+            created.push((row.row, login_id, row.profile.full_name()));
+        }
+        let import_id = imports::record(
+            &mut tx,
+            &parsed.content_hash,
+            file_name,
+            origin,
+            actor.id,
+            now,
+            created.len() as i64,
+        )
+        .await?;
+        let entry = AuditEntry::new(
+            AuditActor::user(actor),
+            Action::ImportCommit,
+            Outcome::Success,
+        )
+        .addr(addr)
+        .details(format!(
+            "取込番号 {import_id}: {file_name}（{origin}）から{}件を登録",
+            created.len()
+        ));
+        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        tx.commit().await?;
+        Ok(ImportOutcome::Committed { import_id, created })
+    }
+}

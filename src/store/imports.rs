@@ -1,0 +1,123 @@
+//! The import history (CSV一括登録).
+
+use std::collections::HashMap;
+
+use sqlx::{AnyExecutor, Row};
+
+use super::sql::SqlBuilder;
+
+use super::{Result, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub file_name: String,
+    pub origin: String,
+    pub at: i64,
+    pub rows: i64,
+}
+
+/// The committed import of a file with this content, if any.
+pub async fn committed_with_hash<'e>(
+    db: impl AnyExecutor<'e>,
+    content_hash: &str,
+) -> Result<Option<ImportRecord>> {
+    let row = sqlx::query(
+        "SELECT id, file_name, origin, at, rows FROM imports WHERE content_hash = $1 AND result = 'committed'",
+    )
+    .bind(content_hash.to_string())
+    .fetch_optional(db)
+    .await?;
+    Ok(row
+        .map(|r| -> sqlx::Result<ImportRecord> {
+            Ok(ImportRecord {
+                id: r.try_get("id")?,
+                file_name: r.try_get("file_name")?,
+                origin: r.try_get("origin")?,
+                at: r.try_get("at")?,
+                rows: r.try_get("rows")?,
+            })
+        })
+        .transpose()?)
+}
+
+pub async fn record(
+    tx: &mut Tx,
+    content_hash: &str,
+    file_name: &str,
+    origin: &str,
+    actor_user_id: i64,
+    at: i64,
+    rows: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'committed') RETURNING id",
+    )
+    .bind(content_hash.to_string())
+    .bind(file_name.to_string())
+    .bind(origin.to_string())
+    .bind(actor_user_id)
+    .bind(at)
+    .bind(rows)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// The keys of the active accounts the duplicate rules compare against, read in two queries (not one
+/// per row): (institution, DB, folded 氏名, folded フリガナ, folded 部署) → login ID, and (DB, 医籍登録番号) →
+/// login ID.
+pub struct ActiveKeys {
+    pub people: HashMap<(i64, String, String, String, String), String>,
+    pub doctors: HashMap<(String, String), String>,
+}
+
+pub async fn active_keys<'e, E>(db: E, institution_ids: &[i64], today: &str) -> Result<ActiveKeys>
+where
+    E: AnyExecutor<'e> + Copy,
+{
+    let mut people = HashMap::new();
+    if !institution_ids.is_empty() {
+        let mut q = SqlBuilder::new(
+            "SELECT institution_id, db, name_fold, kana_fold, department_fold, login_id FROM users \
+             WHERE deleted_at IS NULL AND (expires_on IS NULL OR expires_on >= ",
+        );
+        q.bind_text(today).push(") AND institution_id IN (");
+        for (n, id) in institution_ids.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.bind_int(*id);
+        }
+        q.push(")");
+        for r in q.build().fetch_all(db).await? {
+            let key = (
+                r.try_get::<i64, _>("institution_id")?,
+                r.try_get::<String, _>("db")?,
+                r.try_get::<String, _>("name_fold")?,
+                r.try_get::<String, _>("kana_fold")?,
+                r.try_get::<String, _>("department_fold")?,
+            );
+            people.insert(key, r.try_get::<String, _>("login_id")?);
+        }
+    }
+    let mut doctors = HashMap::new();
+    let rows = sqlx::query(
+        "SELECT db, medical_reg_no, login_id FROM users WHERE medical_reg_no IS NOT NULL AND db IS NOT NULL \
+         AND deleted_at IS NULL AND (expires_on IS NULL OR expires_on >= $1)",
+    )
+    .bind(today.to_string())
+    .fetch_all(db)
+    .await?;
+    for r in rows {
+        doctors.insert(
+            (
+                r.try_get::<String, _>("db")?,
+                r.try_get::<String, _>("medical_reg_no")?,
+            ),
+            r.try_get::<String, _>("login_id")?,
+        );
+    }
+    Ok(ActiveKeys { people, doctors })
+}
