@@ -136,6 +136,22 @@ impl App {
             .ok_or(ServiceError::NotFound)
     }
 
+    /// The notice of a password the console just issued, when asked for (rendered before the commit).
+    async fn console_notice(
+        &self,
+        wanted: bool,
+        user: &UserRecord,
+        issued: &IssuedPassword,
+    ) -> Result<Option<Vec<u8>>> {
+        if !wanted {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.render_notices(Issuer::Console, &[(user, issued.clone())], false)
+                .await?,
+        ))
+    }
+
     pub async fn list_municipalities(&self) -> Result<Vec<Municipality>> {
         Ok(orgs::list_municipalities(self.store.pool()).await?)
     }
@@ -250,13 +266,7 @@ impl App {
                 Action::NoticeIssue,
             )
             .await?;
-        let pdf = match notice {
-            true => Some(
-                self.render_notices(Issuer::Console, &[(&user, issued.clone())], false)
-                    .await?,
-            ),
-            false => None,
-        };
+        let pdf = self.console_notice(notice, &user, &issued).await?;
         tx.commit().await?;
         let user = self.user_by_id(id).await?;
         Ok((user, issued, pdf))
@@ -315,13 +325,7 @@ impl App {
                 Action::NoticeIssue,
             )
             .await?;
-        let pdf = match notice {
-            true => Some(
-                self.render_notices(Issuer::Console, &[(&target, issued.clone())], false)
-                    .await?,
-            ),
-            false => None,
-        };
+        let pdf = self.console_notice(notice, &target, &issued).await?;
         tx.commit().await?;
         Ok((self.user_by_id(target.id).await?, issued, pdf))
     }

@@ -236,35 +236,24 @@ pub async fn create(
         Home::Institution { institution_id, db } => (Some(db.as_str()), Some(institution_id), None),
         Home::Municipality { municipality_id } => (None, None, Some(municipality_id)),
     };
-    let row = sqlx::query(
-        "INSERT INTO users (login_id, user_type, db, institution_id, municipality_id, department, department_fold, \
-         family_name, given_name, family_kana, given_kana, name_fold, kana_fold, medical_reg_no, email, phone, \
-         remarks, expires_on, created_at, created_by, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $20, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $18) \
+    // The profile's 13 columns are $1..$13, in the order `bind_profile` binds them.
+    let query = sqlx::query(
+        "INSERT INTO users (department, department_fold, family_name, given_name, family_kana, given_kana, \
+         name_fold, kana_fold, medical_reg_no, email, phone, remarks, expires_on, login_id, user_type, db, \
+         institution_id, municipality_id, created_at, created_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $19) \
          RETURNING id",
-    )
-    .bind(login_id.clone())
-    .bind(user_type.as_str())
-    .bind(db)
-    .bind(institution_id)
-    .bind(municipality_id)
-    .bind(profile.department.as_str().to_string())
-    .bind(profile.family_name.as_str().to_string())
-    .bind(profile.given_name.as_str().to_string())
-    .bind(profile.family_kana.as_str().to_string())
-    .bind(profile.given_kana.as_str().to_string())
-    .bind(profile.name_fold())
-    .bind(profile.kana_fold())
-    .bind(profile.medical_reg_no.as_ref().map(|n| n.as_str().to_string()))
-    .bind(profile.email.as_ref().map(|e| e.as_str().to_string()))
-    .bind(profile.phone.as_ref().map(|p| p.as_str().to_string()))
-    .bind(profile.remarks.as_ref().map(|r| r.as_str().to_string()))
-    .bind(profile.expires_on.map(iso_date))
-    .bind(now)
-    .bind(created_by)
-    .bind(fold(profile.department.as_str()))
-    .fetch_one(&mut **tx)
-    .await?;
+    );
+    let row = bind_profile(query, profile)
+        .bind(login_id.clone())
+        .bind(user_type.as_str())
+        .bind(db)
+        .bind(institution_id)
+        .bind(municipality_id)
+        .bind(now)
+        .bind(created_by)
+        .fetch_one(&mut **tx)
+        .await?;
     Ok((row.try_get("id")?, login_id))
 }
 
@@ -390,6 +379,30 @@ pub async fn unlock(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// Binds the §5 fields and their search keys as $1..$13: department, department_fold, family_name,
+/// given_name, family_kana, given_kana, name_fold, kana_fold, medical_reg_no, email, phone, remarks,
+/// expires_on.
+fn bind_profile<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    profile: &Profile,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let text = |o: Option<&str>| o.map(str::to_string);
+    query
+        .bind(profile.department.as_str().to_string())
+        .bind(fold(profile.department.as_str()))
+        .bind(profile.family_name.as_str().to_string())
+        .bind(profile.given_name.as_str().to_string())
+        .bind(profile.family_kana.as_str().to_string())
+        .bind(profile.given_kana.as_str().to_string())
+        .bind(profile.name_fold())
+        .bind(profile.kana_fold())
+        .bind(text(profile.medical_reg_no.as_ref().map(|n| n.as_str())))
+        .bind(text(profile.email.as_ref().map(|e| e.as_str())))
+        .bind(text(profile.phone.as_ref().map(|p| p.as_str())))
+        .bind(text(profile.remarks.as_ref().map(|r| r.as_str())))
+        .bind(profile.expires_on.map(iso_date))
+}
+
 /// [変更]: the editable fields (DESIGN §5). Type, DB and institution never change.
 pub async fn update_profile(
     tx: &mut Tx,
@@ -397,28 +410,16 @@ pub async fn update_profile(
     profile: &Profile,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE users SET department = $1, department_fold = $2, family_name = $3, given_name = $4, \
          family_kana = $5, given_kana = $6, name_fold = $7, kana_fold = $8, medical_reg_no = $9, email = $10, \
          phone = $11, remarks = $12, expires_on = $13, updated_at = $14 WHERE id = $15 AND deleted_at IS NULL",
-    )
-    .bind(profile.department.as_str().to_string())
-    .bind(fold(profile.department.as_str()))
-    .bind(profile.family_name.as_str().to_string())
-    .bind(profile.given_name.as_str().to_string())
-    .bind(profile.family_kana.as_str().to_string())
-    .bind(profile.given_kana.as_str().to_string())
-    .bind(profile.name_fold())
-    .bind(profile.kana_fold())
-    .bind(profile.medical_reg_no.as_ref().map(|n| n.as_str().to_string()))
-    .bind(profile.email.as_ref().map(|e| e.as_str().to_string()))
-    .bind(profile.phone.as_ref().map(|p| p.as_str().to_string()))
-    .bind(profile.remarks.as_ref().map(|r| r.as_str().to_string()))
-    .bind(profile.expires_on.map(iso_date))
-    .bind(now)
-    .bind(permit.target_user_id())
-    .execute(&mut **tx)
-    .await?;
+    );
+    bind_profile(query, profile)
+        .bind(now)
+        .bind(permit.target_user_id())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
