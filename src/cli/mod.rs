@@ -310,7 +310,7 @@ async fn import_file(
             ))
         }
         ImportOutcome::Committed { import_id, created } => {
-            for (row, login_id, name) in &created {
+            for (row, _, login_id, name) in &created {
                 println!("{row}\t{login_id}\t{name}");
             }
             println!("{}件を登録しました（取込番号 {import_id}）。通知書は画面または notices コマンドで発行してください。", created.len());

@@ -23,10 +23,10 @@ pub enum ImportOutcome {
     Refused(Parsed),
     /// Only warnings, not confirmed: nothing was registered.
     NeedsConfirmation(Parsed),
-    /// Every row was registered; (Excel row, login ID, 氏名) per account.
+    /// Every row was registered; (Excel row, account id, login ID, 氏名) per account.
     Committed {
         import_id: i64,
-        created: Vec<(usize, String, String)>,
+        created: Vec<(usize, i64, String, String)>,
     },
 }
 
@@ -199,7 +199,7 @@ impl App {
                     .addr(addr.clone())
                     .details(format!("CSV一括登録（{file_name} {}行目）", row.row));
             audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
-            created.push((row.row, login_id, row.profile.full_name()));
+            created.push((row.row, id, login_id, row.profile.full_name()));
         }
         let import_id = imports::record(
             &mut tx,
@@ -224,5 +224,67 @@ impl App {
         audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Committed { import_id, created })
+    }
+}
+
+impl App {
+    /// The web preview: checks the upload and, when it has no errors, keeps it for the confirmation.
+    pub async fn import_preview_upload(
+        &self,
+        actor: &UserRecord,
+        file_name: &str,
+        bytes: &[u8],
+        addr: Option<String>,
+    ) -> Result<(Parsed, Option<i64>)> {
+        let parsed = self.import_check(actor, bytes).await?;
+        self.import_previewed(actor, file_name, "web", &parsed, addr)
+            .await?;
+        if parsed.has_errors() || parsed.rows.is_empty() {
+            return Ok((parsed, None));
+        }
+        let mut tx = self.store.begin_write().await?;
+        let id = imports::stage(
+            &mut tx,
+            actor.id,
+            &parsed.content_hash,
+            file_name,
+            bytes,
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((parsed, Some(id)))
+    }
+
+    /// The web confirmation of a previewed file (checked again, then registered whole or not at all).
+    pub async fn import_confirm(
+        &self,
+        actor: &UserRecord,
+        staging_id: i64,
+        accept_warnings: bool,
+        addr: Option<String>,
+    ) -> Result<ImportOutcome> {
+        let Some((file_name, bytes)) =
+            imports::staged(self.store.pool(), staging_id, actor.id).await?
+        else {
+            return Err(ServiceError::WrongState(
+                "確認中のファイルが見つかりません（時間が経ったか、既に登録済みです）。もう一度アップロードしてください。",
+            ));
+        };
+        let outcome = self
+            .import_commit(actor, &bytes, &file_name, "web", accept_warnings, addr)
+            .await?;
+        if matches!(outcome, ImportOutcome::Committed { .. }) {
+            imports::unstage(self.store.pool(), staging_id).await?;
+        }
+        Ok(outcome)
+    }
+
+    pub async fn import_history(
+        &self,
+        actor: &UserRecord,
+    ) -> Result<Vec<(imports::ImportRecord, String)>> {
+        let view = crate::domain::visibility::View::of(&actor.actor());
+        Ok(imports::history(self.store.pool(), &view, actor.id).await?)
     }
 }

@@ -4,6 +4,9 @@ use std::collections::HashMap;
 
 use sqlx::{AnyExecutor, Row};
 
+use crate::domain::visibility::View;
+
+use super::search::push_view;
 use super::sql::SqlBuilder;
 
 use super::{Result, Tx};
@@ -120,4 +123,93 @@ where
         );
     }
     Ok(ActiveKeys { people, doctors })
+}
+
+/// Keeps a previewed file until it is confirmed; returns the staging id.
+pub async fn stage(
+    tx: &mut Tx,
+    actor_user_id: i64,
+    content_hash: &str,
+    file_name: &str,
+    content: &[u8],
+    now: i64,
+) -> Result<i64> {
+    sqlx::query("DELETE FROM import_staging WHERE created_at < $1 OR (actor_user_id = $2 AND content_hash = $3)")
+        .bind(now - 86_400)
+        .bind(actor_user_id)
+        .bind(content_hash.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let row = sqlx::query(
+        "INSERT INTO import_staging (actor_user_id, content_hash, file_name, content, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(actor_user_id)
+    .bind(content_hash.to_string())
+    .bind(file_name.to_string())
+    .bind(content.to_vec())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A staged file of this actor: (file name, content).
+pub async fn staged<'e>(
+    db: impl AnyExecutor<'e>,
+    id: i64,
+    actor_user_id: i64,
+) -> Result<Option<(String, Vec<u8>)>> {
+    let row = sqlx::query(
+        "SELECT file_name, content FROM import_staging WHERE id = $1 AND actor_user_id = $2",
+    )
+    .bind(id)
+    .bind(actor_user_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row
+        .map(|r| -> sqlx::Result<(String, Vec<u8>)> {
+            Ok((r.try_get("file_name")?, r.try_get("content")?))
+        })
+        .transpose()?)
+}
+
+pub async fn unstage<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM import_staging WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The import history an actor may see: imports made by itself or by accounts in its view.
+pub async fn history<'e>(
+    db: impl AnyExecutor<'e>,
+    view: &View,
+    self_id: i64,
+) -> Result<Vec<(ImportRecord, String)>> {
+    let mut q = SqlBuilder::new(
+        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
+         FROM imports m JOIN users a ON a.id = m.actor_user_id WHERE m.actor_user_id = ",
+    );
+    q.bind_int(self_id);
+    q.push(" OR m.actor_user_id IN (SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1");
+    push_view(&mut q, view);
+    q.push(")");
+    q.push(" ORDER BY m.at DESC, m.id DESC LIMIT 50");
+    let rows = q.build().fetch_all(db).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                ImportRecord {
+                    id: r.try_get("id")?,
+                    file_name: r.try_get("file_name")?,
+                    origin: r.try_get("origin")?,
+                    at: r.try_get("at")?,
+                    rows: r.try_get("rows")?,
+                },
+                r.try_get("who")?,
+            ))
+        })
+        .collect()
 }

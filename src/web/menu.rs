@@ -76,6 +76,13 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
             },
         });
     }
+    if view.has_search() && registers {
+        items.push(MenuItem {
+            href: "/imports",
+            label: "CSV一括登録",
+            description: "Excelで作成したCSVファイルから、複数のユーザをまとめて登録します。",
+        });
+    }
     if view.has_search() {
         items.push(MenuItem {
             href: "/users",

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod audit;
 pub mod forms;
 pub mod health;
+pub mod imports;
 pub mod login;
 pub mod manage;
 pub mod menu;
@@ -30,6 +31,12 @@ use view::{Page, Views};
 /// The server: the application state, the screens, the error pages and the security headers.
 /// `secure` marks cookies `Secure`/`__Host-` (TLS here or at a proxy in front).
 pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
+    // An upload may be as large as the import accepts (DESIGN §9), and no larger: Rocket refuses the
+    // rest rather than truncating it.
+    let max = crate::import::Limits::default().max_bytes;
+    let figment = figment
+        .merge(("limits.file", max))
+        .merge(("limits.data-form", max + 64 * 1024));
     rocket::custom(figment)
         .manage(app)
         .manage(Views::load())
@@ -42,6 +49,7 @@ pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
         .attach(stage("search", search::routes()))
         .attach(stage("manage", manage::routes()))
         .attach(stage("notices", notices::routes()))
+        .attach(stage("imports", imports::routes()))
         .attach(stage("audit", audit::routes()))
         .attach(stage("health", health::routes()))
         .attach(stage("assets", assets::routes()))

@@ -12,3 +12,14 @@ CREATE TABLE imports (
 );
 
 CREATE UNIQUE INDEX imports_committed_hash ON imports (content_hash) WHERE result = 'committed';
+
+-- A previewed file waits here for its confirmation (no passwords: an import never holds one). Removed at
+-- commit, and after a day.
+CREATE TABLE import_staging (
+    id            INTEGER PRIMARY KEY,
+    actor_user_id INTEGER NOT NULL REFERENCES users (id),
+    content_hash  TEXT    NOT NULL,
+    file_name     TEXT    NOT NULL,
+    content       BLOB    NOT NULL,
+    created_at    INTEGER NOT NULL
+);

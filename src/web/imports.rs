@@ -1,0 +1,276 @@
+//! `/imports` CSV一括登録: upload → preview (every problem as 行 / 列 / 理由) → confirm → result, whose
+//! button issues the batch's notices as one PDF.
+
+use rocket::form::FromForm;
+use rocket::fs::TempFile;
+use rocket::http::{ContentType, Header};
+use rocket::response::Responder;
+use rocket::tokio::io::AsyncReadExt;
+use rocket::{get, post, routes, Route, State};
+use serde::Serialize;
+
+use crate::domain::time::format_jst;
+use crate::domain::visibility::View;
+use crate::import::{Limits, Parsed};
+use crate::service::imports::ImportOutcome;
+use crate::service::{App, ServiceError};
+
+use super::session::{ClientAddr, CsrfForm, CurrentUser};
+use super::view::Page;
+use super::WebError;
+
+#[derive(Debug, Serialize)]
+struct ProblemRow {
+    row: usize,
+    column: String,
+    reason: String,
+    error: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct PreviewRow {
+    row: usize,
+    user_type: &'static str,
+    db: &'static str,
+    department: String,
+    name: String,
+    kana: String,
+}
+
+#[derive(Debug, Serialize)]
+struct HistoryRow {
+    id: i64,
+    at: String,
+    who: String,
+    file_name: String,
+    origin: String,
+    rows: i64,
+}
+
+fn may_import(app: &App, user: &CurrentUser) -> Result<(), WebError> {
+    let _ = app;
+    if View::of(&user.0.user.actor()).has_search() {
+        Ok(())
+    } else {
+        Err(WebError(ServiceError::Denied(
+            crate::domain::roles::Denied::TypeNotAllowed,
+        )))
+    }
+}
+
+async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
+    let history: Vec<HistoryRow> = app
+        .import_history(&user.0.user)
+        .await?
+        .into_iter()
+        .map(|(r, who)| HistoryRow {
+            id: r.id,
+            at: format_jst(r.at),
+            who,
+            file_name: r.file_name,
+            origin: r.origin,
+            rows: r.rows,
+        })
+        .collect();
+    Ok(Page::new("imports/upload.html")
+        .with("history", history)
+        .with(
+            "municipal",
+            user.0.user.user_type == crate::domain::UserType::MunicipalOfficer,
+        )
+        .with("max_mb", Limits::default().max_bytes / (1024 * 1024))
+        .with("max_rows", Limits::default().max_rows))
+}
+
+#[get("/imports")]
+async fn show(user: CurrentUser, app: &State<App>) -> Result<Page, WebError> {
+    may_import(app, &user)?;
+    upload_page(app, &user).await
+}
+
+#[derive(Responder)]
+struct Template {
+    body: &'static [u8],
+    content_type: ContentType,
+    disposition: Header<'static>,
+}
+
+#[get("/imports/template.csv")]
+fn template(_user: CurrentUser) -> Template {
+    Template {
+        body: include_bytes!("../../import/template.csv"),
+        content_type: ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+        disposition: Header::new(
+            "Content-Disposition",
+            "attachment; filename=\"template.csv\"",
+        ),
+    }
+}
+
+#[derive(FromForm)]
+struct UploadForm<'r> {
+    file: TempFile<'r>,
+}
+
+fn problems(parsed: &Parsed) -> Vec<ProblemRow> {
+    parsed
+        .problems
+        .iter()
+        .map(|p| ProblemRow {
+            row: p.row,
+            column: p.column.clone(),
+            reason: p.reason.clone(),
+            error: p.is_error(),
+        })
+        .collect()
+}
+
+fn preview_rows(parsed: &Parsed) -> Vec<PreviewRow> {
+    parsed
+        .rows
+        .iter()
+        .map(|r| PreviewRow {
+            row: r.row,
+            user_type: r.user_type.label(),
+            db: r.db.label(),
+            department: r.profile.department.as_str().to_string(),
+            name: r.profile.full_name(),
+            kana: format!(
+                "{}　{}",
+                r.profile.family_kana.as_str(),
+                r.profile.given_kana.as_str()
+            ),
+        })
+        .collect()
+}
+
+#[post("/imports", data = "<form>")]
+async fn preview(
+    form: CsrfForm<'_, UploadForm<'_>>,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+) -> Result<Page, WebError> {
+    may_import(app, &user)?;
+    let Some(values) = form.0.value else {
+        let errors: String = form.0.context.errors().map(|e| e.to_string()).collect();
+        let too_large = errors.contains("limit") || errors.contains("length");
+        let message = if too_large {
+            format!(
+                "ファイルが大きすぎます（上限 {}MB）。ファイルを分割して取り込んでください。",
+                Limits::default().max_bytes / (1024 * 1024)
+            )
+        } else {
+            "CSVファイルを選択してください。".to_string()
+        };
+        return Ok(upload_page(app, &user).await?.with("upload_error", message));
+    };
+    let file_name = values
+        .file
+        .raw_name()
+        .map(|n| n.dangerous_unsafe_unsanitized_raw().as_str().to_string())
+        .unwrap_or_default();
+    let file_name: String = file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let mut bytes = Vec::new();
+    values
+        .file
+        .open()
+        .await
+        .map_err(|e| {
+            WebError(ServiceError::Conflict(format!(
+                "アップロードされたファイルを読めません: {e}"
+            )))
+        })?
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| {
+            WebError(ServiceError::Conflict(format!(
+                "アップロードされたファイルを読めません: {e}"
+            )))
+        })?;
+    let (parsed, staged) = app
+        .import_preview_upload(&user.0.user, &file_name, &bytes, addr.0)
+        .await?;
+    Ok(Page::new("imports/preview.html")
+        .with("file_name", file_name)
+        .with("encoding", parsed.encoding.label())
+        .with("problems", problems(&parsed))
+        .with("has_errors", parsed.has_errors())
+        .with("has_warnings", parsed.has_warnings())
+        .with("rows", preview_rows(&parsed))
+        .with("staging_id", staged))
+}
+
+#[derive(Debug, FromForm)]
+struct ConfirmForm {
+    staging_id: i64,
+    #[field(default = false)]
+    accept_warnings: bool,
+}
+
+#[post("/imports/confirm", data = "<form>")]
+async fn confirm(
+    form: CsrfForm<'_, ConfirmForm>,
+    user: CurrentUser,
+    addr: ClientAddr,
+    app: &State<App>,
+) -> Result<Page, WebError> {
+    may_import(app, &user)?;
+    let values = form.0.value.ok_or(WebError(ServiceError::WrongState(
+        "送信内容を読み取れませんでした。",
+    )))?;
+    match app
+        .import_confirm(
+            &user.0.user,
+            values.staging_id,
+            values.accept_warnings,
+            addr.0,
+        )
+        .await?
+    {
+        ImportOutcome::Committed { import_id, created } => {
+            #[derive(Serialize)]
+            struct Created {
+                row: usize,
+                id: i64,
+                login_id: String,
+                name: String,
+            }
+            let created: Vec<Created> = created
+                .into_iter()
+                .map(|(row, id, login_id, name)| Created {
+                    row,
+                    id,
+                    login_id,
+                    name,
+                })
+                .collect();
+            Ok(Page::new("imports/done.html")
+                .with("import_id", import_id)
+                .with("created", created))
+        }
+        ImportOutcome::Refused(parsed) | ImportOutcome::NeedsConfirmation(parsed) => {
+            Ok(Page::new("imports/preview.html")
+                .with("problems", problems(&parsed))
+                .with("has_errors", parsed.has_errors())
+                .with("has_warnings", parsed.has_warnings())
+                .with("rows", preview_rows(&parsed))
+                .with(
+                    "staging_id",
+                    (!parsed.has_errors()).then_some(values.staging_id),
+                )
+                .with("confirm_needed", true))
+        }
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![show, template, preview, confirm]
+}

@@ -1,0 +1,174 @@
+//! `/imports` over HTTP: upload (multipart) → preview with every problem as 行 / 列 / 理由 → confirm →
+//! result whose button issues the batch's notices as one PDF.
+
+mod common;
+#[path = "common/people.rs"]
+mod people;
+
+use common::*;
+use people::*;
+use rocket::http::{ContentType, Status};
+
+fn multipart(csrf: &str, file_name: &str, content: &[u8]) -> (ContentType, Vec<u8>) {
+    let boundary = "----nanbyoBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (
+        ContentType::new("multipart", "form-data").with_params(("boundary", boundary)),
+        body,
+    )
+}
+
+fn sjis(text: &str) -> Vec<u8> {
+    let crlf = text.replace('\n', "\r\n");
+    let (bytes, _, errors) = encoding_rs::SHIFT_JIS.encode(&crlf);
+    assert!(!errors);
+    bytes.into_owned()
+}
+
+const HEADER: &str = "ユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）,メールアドレス,電話番号,有効期限,備考\n";
+
+async fn upload(s: &TestServer, name: &str, content: &[u8]) -> (Status, String) {
+    let csrf = s.page_csrf("/imports").await;
+    let (ct, body) = multipart(&csrf, name, content);
+    let res = s
+        .client
+        .post("/imports")
+        .remote(peer())
+        .header(ct)
+        .body(body)
+        .dispatch()
+        .await;
+    (res.status(), res.into_string().await.unwrap_or_default())
+}
+
+#[rocket::async_test]
+async fn upload_preview_confirm_and_issue_the_batch() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.responsible).await;
+    let menu = s.get("/").await.into_string().await.unwrap();
+    assert!(menu.contains("CSV一括登録"));
+    let template = s
+        .get("/imports/template.csv")
+        .await
+        .into_bytes()
+        .await
+        .unwrap();
+    assert_eq!(&template[..3], &[0xEF, 0xBB, 0xBF]);
+
+    let users_before = s.count("SELECT COUNT(*) FROM users").await;
+    let file = sjis(&format!("{HEADER}医療クラーク等,外来,髙橋,美咲,ﾀｶﾊｼ,ﾐｻｷ,,,,\n医療クラーク等,病棟,山﨑,花子,やまざき,はなこ,,,,\n"));
+    let (status, html) = upload(&s, "新人.csv", &file).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("登録するユーザ（2件）"), "{html}");
+    assert!(
+        html.contains("髙橋　美咲") && html.contains("山﨑　花子") && html.contains("タカハシ")
+    );
+    assert!(html.contains("Shift_JIS"));
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM users").await,
+        users_before,
+        "the preview registers nobody"
+    );
+    let staging = html
+        .split("name=\"staging_id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_of(&html);
+    let res = s
+        .post_form(
+            "/imports/confirm",
+            &[("csrf", &csrf), ("staging_id", &staging)],
+        )
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    let done = res.into_string().await.unwrap();
+    assert!(
+        done.contains("2件のユーザを登録しました（取込番号 1）"),
+        "{done}"
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM users").await,
+        users_before + 2
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM import_staging").await,
+        0,
+        "the staged file is gone"
+    );
+    // The result's button issues both notices as one PDF (with the 交付管理表).
+    let ids: Vec<String> = done
+        .split("name=\"ids\" value=\"")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let csrf = csrf_of(&done);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("confirmed", "true"),
+        ("receipt_list", "true"),
+    ];
+    fields.extend(ids.iter().map(|i| ("ids", i.as_str())));
+    let res = s.post_form("/users/notices", &fields).await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(ContentType::PDF));
+    let pdf = res.into_bytes().await.unwrap();
+    assert_eq!(
+        lopdf::Document::load_mem(&pdf).unwrap().get_pages().len(),
+        3
+    );
+    // The same file again is refused, pointing at the earlier import.
+    let (_, html) = upload(&s, "新人.csv", &file).await;
+    assert!(html.contains("取り込み済みです（取込番号 1"), "{html}");
+    assert!(!html.contains("name=\"staging_id\""));
+    // The history lists the import.
+    let page = s.get("/imports").await.into_string().await.unwrap();
+    assert!(page.contains("新人.csv") && page.contains("2件"));
+}
+
+#[rocket::async_test]
+async fn every_problem_is_listed_and_nothing_is_registered() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.responsible).await;
+    let users_before = s.count("SELECT COUNT(*) FROM users").await;
+    let file = format!(
+        "\u{feff}{HEADER}医療クラーク等,外来,佐藤,一郎,サトウ,イチロウ,,,,\n難病指定医,内科,鈴木,次郎,スズキ,ジロウ,,,,\n医療クラーク等,,田中,三郎,Tanaka,サブロウ,,312345678,,\n"
+    );
+    let (status, html) = upload(&s, "bad.csv", file.as_bytes()).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("入力内容に誤りがあります。"));
+    assert!(
+        html.contains("<td>3</td><td>ユーザ種別</td>"),
+        "a 責任者 may not register a 指定医: {html}"
+    );
+    assert!(html.contains("<td>4</td><td>部署</td>"));
+    assert!(html.contains("<td>4</td><td>フリガナ（セイ）</td>"));
+    assert!(html.contains("先頭の0がありません"));
+    assert!(
+        !html.contains("name=\"staging_id\""),
+        "no way to register a file with errors"
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
+    // An image renamed .csv.
+    let (_, html) = upload(&s, "photo.csv", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").await;
+    assert!(html.contains("<td>—</td>"), "a file-level problem: {html}");
+    // A clerk has no import screen.
+    s.act_as(&c.other_clerk).await;
+    assert_eq!(s.get("/imports").await.status(), Status::Forbidden);
+}
