@@ -37,6 +37,7 @@ test("a newcomer's day as 責任者", async () => {
       "--family-kana", "タカハシ", "--given-kana", "ミサキ", "--department", "医事課"),
   );
 
+  globalThis.adminId = admin.id;
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "ja-JP", acceptDownloads: true });
   const page = await context.newPage();
   const offline = [];
@@ -201,5 +202,41 @@ test("a newcomer's day as 責任者", async () => {
   assert.equal(new URL(page.url()).pathname, "/login");
 
   assert.deepEqual(offline, [], "no page loads anything from outside this server");
+  await context.close();
+});
+
+test("CSV一括登録 of an Excel file, then the batch's notices", async () => {
+  const { base } = server;
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "ja-JP", acceptDownloads: true });
+  const page = await context.newPage();
+  // The 責任者 of the first test logs in with the password it chose.
+  await page.goto(`${base}/login`);
+  await page.getByLabel("ログインID").fill(globalThis.adminId);
+  await page.getByLabel("パスワード").fill("Kumo-no-ue7Sora");
+  await page.getByRole("button", { name: "ログイン" }).click();
+  await page.waitForURL(`${base}/`);
+  await page.getByRole("link", { name: "CSV一括登録" }).first().click();
+  assert.match(await text(page), /ひな形/);
+  // What Excel saves as 「CSV UTF-8（コンマ区切り）」: BOM, CRLF.
+  const csv =
+    "\ufeffユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）,メールアドレス,電話番号,有効期限,備考\r\n" +
+    "医療クラーク等,外来,齋藤,一郎,ｻｲﾄｳ,ｲﾁﾛｳ,,03-1234-5678,2027/3/31,\r\n" +
+    "医療クラーク等,病棟,渡邊,德子,わたなべ,とくこ,,,令和9年3月31日,\r\n";
+  await page.locator("#file").setInputFiles({ name: "4月採用.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
+  await page.getByRole("button", { name: "内容を確認する" }).click();
+  const preview = await text(page);
+  assert.match(preview, /登録するユーザ（2件）/);
+  assert.match(preview, /齋藤　一郎/);
+  assert.match(preview, /ワタナベ　トクコ/);
+  await shot(page, "16-import-preview");
+  await page.getByRole("button", { name: "登録" }).click();
+  assert.match(await text(page), /2件のユーザを登録しました/);
+  await shot(page, "17-import-done");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: /通知書一括発行/ }).click(),
+  ]);
+  const pdf = await readFile(await download.path());
+  assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
   await context.close();
 });
