@@ -16,8 +16,21 @@ impl Console {
     }
 
     fn run(&self, args: &[&str]) -> (bool, String, String) {
+        self.run_env(args, &[])
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
+        cmd.args(args)
+            .env("NANBYO_DATA_DIR", self.dir.path())
+            .env("ROCKET_CONFIG", self.dir.path().join("none.toml"));
+        cmd
+    }
+
+    fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"))
             .args(args)
+            .envs(envs.iter().copied())
             .env("NANBYO_DATA_DIR", self.dir.path())
             .env("ROCKET_CONFIG", self.dir.path().join("none.toml"))
             .output()
@@ -94,6 +107,11 @@ impl Console {
 }
 
 fn count_users(db: &Path) -> usize {
+    query_one(db, "SELECT COUNT(*) FROM users").parse().unwrap()
+}
+
+/// One value of a query on the database file, read as text.
+fn query_one(db: &Path, sql: &'static str) -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -104,14 +122,13 @@ fn count_users(db: &Path) -> usize {
         let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display()))
             .await
             .unwrap();
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM users")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-            .try_get(0)
+        let row = sqlx::query(sql).fetch_one(&pool).await.unwrap();
+        let v = row
+            .try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
             .unwrap();
         pool.close().await;
-        n as usize
+        v
     })
 }
 
@@ -195,4 +212,134 @@ fn one_bad_row_blocks_the_whole_file() {
     assert!(err.contains("先頭の0がありません"), "{err}");
     assert!(err.contains("1件も登録していません"));
     assert_eq!(c.users(), before, "all or nothing");
+}
+
+/// A crash at a chosen step (test-only failpoints), and SIGKILLs at random moments: the database stays
+/// intact, holds all of the batch or none of it, and importing again completes it exactly once.
+#[test]
+fn a_crash_at_any_step_leaves_all_or_nothing() {
+    let c = Console::new();
+    let me = c.responsible();
+    let db = c.dir.path().join("nanbyo.db");
+    let rows = 3000;
+    let mut text = format!("\u{feff}{HEADER}");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "医療クラーク等,病棟{},職員,{i}号,ショクイン,ゴウ,,,,\n",
+            i % 30
+        ));
+    }
+    let file = c.write("big.csv", text.as_bytes());
+    let before = count_users(&db);
+    let check = |label: &str| {
+        assert_eq!(query_one(&db, "PRAGMA integrity_check"), "ok", "{label}");
+        let n = count_users(&db);
+        assert!(
+            n == before || n == before + rows,
+            "{label}: {n} users: all of the batch or none"
+        );
+        n
+    };
+    for step in ["after-validation", "midway", "before-commit"] {
+        let (ok, _, err) = c.run_env(
+            &["import", &file, "--as", &me],
+            &[("NANBYO_TEST_FAILPOINT", &format!("import:{step}"))],
+        );
+        assert!(!ok, "{step}: the process was aborted");
+        assert!(err.contains(&format!("failpoint import:{step}")), "{err}");
+        assert_eq!(check(step), before, "{step}: nothing registered");
+    }
+    // SIGKILL at several moments of a real import.
+    for delay_ms in [30u64, 120, 400, 900] {
+        let mut child = c
+            .command(&["import", &file, "--as", &me])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        check(&format!("SIGKILL after {delay_ms} ms"));
+    }
+    // Importing again completes the batch exactly once (or is refused as done, if a run got through).
+    let (ok, _, err) = c.run(&["import", &file, "--as", &me]);
+    assert!(ok || err.contains("取り込み済みです"), "{err}");
+    assert_eq!(check("final"), before + rows);
+    let (ok, _, err) = c.run(&["import", &file, "--as", &me]);
+    assert!(
+        !ok && err.contains("取り込み済みです"),
+        "never twice: {err}"
+    );
+    assert_eq!(count_users(&db), before + rows);
+    assert!(c.run(&["audit", "verify"]).0);
+}
+
+/// The inbox script the systemd path unit runs: each dropped file is imported and moved to done/ or
+/// failed/ with a result file beside it.
+#[test]
+fn the_inbox_imports_each_dropped_file_and_files_the_result() {
+    let c = Console::new();
+    let me = c.responsible();
+    let inbox = c.dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(
+        inbox.join("good.csv"),
+        excel_sjis(&format!(
+            "{HEADER}医療クラーク等,外来,髙橋,美咲,タカハシ,ミサキ,,,,\n"
+        )),
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("bad.csv"),
+        excel_sjis(&format!(
+            "{HEADER}医療クラーク等,,山田,花子,Yamada,ハナコ,,,,\n"
+        )),
+    )
+    .unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/nanbyo-import-inbox");
+    let out = Command::new("bash")
+        .arg(script)
+        .env("NANBYO_INBOX", &inbox)
+        .env("NANBYO_IMPORT_AS", &me)
+        .env("NANBYO_BIN", env!("CARGO_BIN_EXE_nanbyo-accounts"))
+        .env("NANBYO_DATA_DIR", c.dir.path())
+        .env("ROCKET_CONFIG", c.dir.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = |d: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(inbox.join(d))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let done = list("done");
+    let failed = list("failed");
+    assert_eq!(done.len(), 2, "{done:?}");
+    assert!(done[0].ends_with("-good.csv") && done[1].ends_with("-good.csv.result.txt"));
+    assert!(failed[0].ends_with("-bad.csv") && failed[1].ends_with("-bad.csv.result.txt"));
+    let good = std::fs::read_to_string(inbox.join("done").join(&done[1])).unwrap();
+    assert!(
+        good.contains("1件を登録しました") && good.contains("髙橋　美咲"),
+        "{good}"
+    );
+    let bad = std::fs::read_to_string(inbox.join("failed").join(&failed[1])).unwrap();
+    assert!(
+        bad.contains("部署を入力してください。") && bad.contains("1件も登録していません"),
+        "{bad}"
+    );
+    assert!(!inbox.join("good.csv").exists());
+    // The origin is the inbox path.
+    assert!(query_one(
+        &c.dir.path().join("nanbyo.db"),
+        "SELECT origin FROM imports"
+    )
+    .contains("inbox/good.csv"));
 }

@@ -293,10 +293,32 @@ async fn import_file(
         );
         return Ok(());
     }
-    match app
-        .import_commit(&me, &bytes, &name, &origin, accept_warnings, None)
-        .await?
-    {
+    // A progress bar on a terminal for large files (hidden when the output is not a terminal).
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}件")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("登録中");
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let outcome = app
+        .import_commit(
+            &me,
+            &crate::service::imports::ImportFile {
+                bytes: &bytes,
+                name: &name,
+                origin: &origin,
+            },
+            accept_warnings,
+            None,
+            &progress,
+        )
+        .await?;
+    bar.finish_and_clear();
+    match outcome {
         ImportOutcome::Refused(parsed) => {
             print(&parsed);
             Err(ServiceError::Conflict(
@@ -309,14 +331,36 @@ async fn import_file(
                 "警告があるため登録していません。内容を確認し、登録する場合は --accept-warnings を付けて実行してください。".into(),
             ))
         }
-        ImportOutcome::Committed { import_id, created } => {
+        ImportOutcome::Committed {
+            import_id,
+            created,
+            checked,
+            written,
+        } => {
             for (row, _, login_id, name) in &created {
                 println!("{row}\t{login_id}\t{name}");
             }
+            eprintln!(
+                "確認 {:.3} 秒、登録 {:.3} 秒{}",
+                checked.as_secs_f64(),
+                written.as_secs_f64(),
+                peak_memory()
+                    .map(|kb| format!("、最大メモリ {:.1} MB", kb as f64 / 1024.0))
+                    .unwrap_or_default()
+            );
             println!("{}件を登録しました（取込番号 {import_id}）。通知書は画面または notices コマンドで発行してください。", created.len());
             Ok(())
         }
     }
+}
+
+/// The process's peak resident memory in KiB (Linux: VmHWM), for the import's report.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Writes a notice PDF readable only by its owner (it holds passwords until printed and destroyed).

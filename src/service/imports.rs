@@ -3,6 +3,7 @@
 //! commit: every row in one transaction, re-checked inside it, so a batch is registered whole or not at all.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::domain::audit::{Action, Outcome};
 use crate::domain::fold::fold;
@@ -16,6 +17,15 @@ use crate::store::users::{self, Home, UserRecord};
 
 use super::{App, Result, ServiceError};
 
+/// The file to import and where it came from (recorded in the history and the audit log).
+#[derive(Debug, Clone, Copy)]
+pub struct ImportFile<'a> {
+    pub bytes: &'a [u8],
+    pub name: &'a str,
+    /// "web", or "console:<path>" (an inbox path for the systemd path unit).
+    pub origin: &'a str,
+}
+
 /// How an import ended.
 #[derive(Debug)]
 pub enum ImportOutcome {
@@ -23,11 +33,23 @@ pub enum ImportOutcome {
     Refused(Parsed),
     /// Only warnings, not confirmed: nothing was registered.
     NeedsConfirmation(Parsed),
-    /// Every row was registered; (Excel row, account id, login ID, 氏名) per account.
+    /// Every row was registered; (Excel row, account id, login ID, 氏名) per account, and how long the
+    /// checks and the writes took.
     Committed {
+        checked: Duration,
+        written: Duration,
         import_id: i64,
         created: Vec<(usize, i64, String, String)>,
     },
+}
+
+/// Test-only crash points (DESIGN §9's all-or-nothing is tested by aborting here): with
+/// `NANBYO_TEST_FAILPOINT=import:<name>` the process aborts at that step, as a power cut would.
+fn failpoint(name: &str) {
+    if std::env::var("NANBYO_TEST_FAILPOINT").is_ok_and(|v| v == format!("import:{name}")) {
+        eprintln!("failpoint import:{name}: aborting");
+        std::process::abort();
+    }
 }
 
 impl App {
@@ -150,17 +172,22 @@ impl App {
     pub async fn import_commit(
         &self,
         actor: &UserRecord,
-        bytes: &[u8],
-        file_name: &str,
-        origin: &str,
+        file: &ImportFile<'_>,
         accept_warnings: bool,
         addr: Option<String>,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
     ) -> Result<ImportOutcome> {
+        let ImportFile {
+            bytes,
+            name: file_name,
+            origin,
+        } = *file;
         if !actor.facts().is_active(self.now()) {
             return Err(ServiceError::WrongState(
                 "削除済または有効期限切れのユーザとしては取り込めません。",
             ));
         }
+        let started = Instant::now();
         let mut tx = self.store.begin_write().await?;
         let parsed = self.import_check(actor, bytes).await?;
         if parsed.has_errors() || parsed.rows.is_empty() {
@@ -169,22 +196,38 @@ impl App {
         if parsed.has_warnings() && !accept_warnings {
             return Ok(ImportOutcome::NeedsConfirmation(parsed));
         }
+        failpoint("after-validation");
+        let checked = started.elapsed();
+        let started = Instant::now();
         let now = self.now();
-        let mut created = Vec::with_capacity(parsed.rows.len());
-        for row in &parsed.rows {
-            let home = Home::Institution {
-                institution_id: row.institution.id,
-                db: row.db,
-            };
-            let (id, login_id) = users::create(
-                &mut tx,
-                home,
-                row.user_type,
-                &row.profile,
-                Some(actor.id),
-                now,
-            )
-            .await?;
+        let total = parsed.rows.len();
+        let accounts: Vec<(
+            Home,
+            crate::domain::UserType,
+            &crate::domain::account::Profile,
+        )> = parsed
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    Home::Institution {
+                        institution_id: r.institution.id,
+                        db: r.db,
+                    },
+                    r.user_type,
+                    &r.profile,
+                )
+            })
+            .collect();
+        let half = total / 2;
+        progress(0, total);
+        let mut ids = users::create_many(&mut tx, &accounts[..half], Some(actor.id), now).await?;
+        progress(half, total);
+        failpoint("midway");
+        ids.extend(users::create_many(&mut tx, &accounts[half..], Some(actor.id), now).await?);
+        let mut created = Vec::with_capacity(total);
+        let mut entries = Vec::with_capacity(total + 1);
+        for (row, (id, login_id)) in parsed.rows.iter().zip(ids) {
             let target = AuditTarget {
                 user_id: Some(id),
                 label: format!("{login_id} {}", row.profile.full_name()),
@@ -193,12 +236,12 @@ impl App {
                 db: Some(row.db),
                 user_type: Some(row.user_type.as_str().to_string()),
             };
-            let entry =
+            entries.push(
                 AuditEntry::new(AuditActor::user(actor), Action::Register, Outcome::Success)
                     .target(target)
                     .addr(addr.clone())
-                    .details(format!("CSV一括登録（{file_name} {}行目）", row.row));
-            audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+                    .details(format!("CSV一括登録（{file_name} {}行目）", row.row)),
+            );
             created.push((row.row, id, login_id, row.profile.full_name()));
         }
         let import_id = imports::record(
@@ -221,9 +264,17 @@ impl App {
             "取込番号 {import_id}: {file_name}（{origin}）から{}件を登録",
             created.len()
         ));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        entries.push(entry);
+        audit::append_many(&self.store, &mut tx, &self.keys.audit, &entries, now).await?;
+        failpoint("before-commit");
         tx.commit().await?;
-        Ok(ImportOutcome::Committed { import_id, created })
+        progress(total, total);
+        Ok(ImportOutcome::Committed {
+            checked,
+            written: started.elapsed(),
+            import_id,
+            created,
+        })
     }
 }
 
@@ -272,7 +323,17 @@ impl App {
             ));
         };
         let outcome = self
-            .import_commit(actor, &bytes, &file_name, "web", accept_warnings, addr)
+            .import_commit(
+                actor,
+                &ImportFile {
+                    bytes: &bytes,
+                    name: &file_name,
+                    origin: "web",
+                },
+                accept_warnings,
+                addr,
+                &|_, _| (),
+            )
             .await?;
         if matches!(outcome, ImportOutcome::Committed { .. }) {
             imports::unstage(self.store.pool(), staging_id).await?;

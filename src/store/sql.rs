@@ -11,6 +11,8 @@ use sqlx::{Any, AssertSqlSafe};
 pub enum Param {
     Int(i64),
     Text(String),
+    OptInt(Option<i64>),
+    OptText(Option<String>),
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +50,14 @@ impl SqlBuilder {
         self.bind(Param::Text(v.into()))
     }
 
+    pub fn bind_opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        self.bind(Param::OptInt(v))
+    }
+
+    pub fn bind_opt_text(&mut self, v: Option<String>) -> &mut Self {
+        self.bind(Param::OptText(v))
+    }
+
     /// Appends another builder's SQL and parameters, renumbering its placeholders.
     pub fn push_sql(&mut self, other: SqlBuilder) -> &mut Self {
         let offset = self.params.len();
@@ -81,6 +91,8 @@ impl SqlBuilder {
             q = match p {
                 Param::Int(v) => q.bind(v),
                 Param::Text(v) => q.bind(v),
+                Param::OptInt(v) => q.bind(v),
+                Param::OptText(v) => q.bind(v),
             };
         }
         q

@@ -221,17 +221,20 @@ pub async fn create(
     created_by: Option<i64>,
     now: i64,
 ) -> Result<(i64, String)> {
-    let login_id = loop {
-        let candidate = credentials::generate_login_id();
-        let taken = sqlx::query("SELECT 1 FROM users WHERE login_id = $1")
-            .bind(candidate.clone())
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
-        if !taken {
-            break candidate;
-        }
-    };
+    let login_id = fresh_login_ids(tx, 1).await?.remove(0);
+    let id = insert(tx, home, user_type, profile, &login_id, created_by, now).await?;
+    Ok((id, login_id))
+}
+
+async fn insert(
+    tx: &mut Tx,
+    home: Home,
+    user_type: UserType,
+    profile: &Profile,
+    login_id: &str,
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
     let (db, institution_id, municipality_id) = match home {
         Home::Institution { institution_id, db } => (Some(db.as_str()), Some(institution_id), None),
         Home::Municipality { municipality_id } => (None, None, Some(municipality_id)),
@@ -245,7 +248,7 @@ pub async fn create(
          RETURNING id",
     );
     let row = bind_profile(query, profile)
-        .bind(login_id.clone())
+        .bind(login_id.to_string())
         .bind(user_type.as_str())
         .bind(db)
         .bind(institution_id)
@@ -254,7 +257,139 @@ pub async fn create(
         .bind(created_by)
         .fetch_one(&mut **tx)
         .await?;
-    Ok((row.try_get("id")?, login_id))
+    Ok(row.try_get("id")?)
+}
+
+/// `n` new login IDs, unused in the database and distinct from each other (IDs are never reused, so
+/// deleted accounts keep theirs). Checked in chunks, not one query per ID.
+pub async fn fresh_login_ids(tx: &mut Tx, n: usize) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    while out.len() < n {
+        let candidates: Vec<String> = (0..(n - out.len()).min(500))
+            .map(|_| credentials::generate_login_id())
+            .filter(|c| seen.insert(c.clone()))
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let mut q = super::sql::SqlBuilder::new("SELECT login_id FROM users WHERE login_id IN (");
+        for (i, c) in candidates.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind_text(c.clone());
+        }
+        q.push(")");
+        let taken: std::collections::HashSet<String> = q
+            .build()
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("login_id"))
+            .collect::<sqlx::Result<_>>()?;
+        out.extend(candidates.into_iter().filter(|c| !taken.contains(c)));
+    }
+    Ok(out)
+}
+
+/// Creates many accounts in `tx` (CSV一括登録); returns (id, login ID) per account, in order.
+pub async fn create_many(
+    tx: &mut Tx,
+    accounts: &[(Home, UserType, &Profile)],
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<Vec<(i64, String)>> {
+    let ids = fresh_login_ids(tx, accounts.len()).await?;
+    let mut out = Vec::with_capacity(accounts.len());
+    // Multi-row INSERTs, then one look-up of the new ids per chunk (RETURNING's row order is not
+    // guaranteed for several rows).
+    for (chunk, logins) in accounts.chunks(20).zip(ids.chunks(20)) {
+        let mut q = super::sql::SqlBuilder::new(
+            "INSERT INTO users (department, department_fold, family_name, given_name, family_kana, given_kana, \
+             name_fold, kana_fold, medical_reg_no, email, phone, remarks, expires_on, login_id, user_type, db, \
+             institution_id, municipality_id, created_at, created_by, updated_at) VALUES ",
+        );
+        for (n, ((home, user_type, p), login_id)) in chunk.iter().zip(logins).enumerate() {
+            let (db, institution_id, municipality_id) = match home {
+                Home::Institution { institution_id, db } => {
+                    (Some(db.as_str().to_string()), Some(*institution_id), None)
+                }
+                Home::Municipality { municipality_id } => (None, None, Some(*municipality_id)),
+            };
+            q.push(if n == 0 { "(" } else { ", (" });
+            q.bind_text(p.department.as_str())
+                .push(", ")
+                .bind_text(fold(p.department.as_str()))
+                .push(", ");
+            q.bind_text(p.family_name.as_str())
+                .push(", ")
+                .bind_text(p.given_name.as_str())
+                .push(", ");
+            q.bind_text(p.family_kana.as_str())
+                .push(", ")
+                .bind_text(p.given_kana.as_str())
+                .push(", ");
+            q.bind_text(p.name_fold())
+                .push(", ")
+                .bind_text(p.kana_fold())
+                .push(", ");
+            q.bind_opt_text(p.medical_reg_no.as_ref().map(|v| v.as_str().to_string()))
+                .push(", ");
+            q.bind_opt_text(p.email.as_ref().map(|v| v.as_str().to_string()))
+                .push(", ");
+            q.bind_opt_text(p.phone.as_ref().map(|v| v.as_str().to_string()))
+                .push(", ");
+            q.bind_opt_text(p.remarks.as_ref().map(|v| v.as_str().to_string()))
+                .push(", ");
+            q.bind_opt_text(p.expires_on.map(iso_date)).push(", ");
+            q.bind_text(login_id.clone())
+                .push(", ")
+                .bind_text(user_type.as_str())
+                .push(", ");
+            q.bind_opt_text(db)
+                .push(", ")
+                .bind_opt_int(institution_id)
+                .push(", ");
+            q.bind_opt_int(municipality_id)
+                .push(", ")
+                .bind_int(now)
+                .push(", ");
+            q.bind_opt_int(created_by)
+                .push(", ")
+                .bind_int(now)
+                .push(")");
+        }
+        q.build().execute(&mut **tx).await?;
+        let mut look =
+            super::sql::SqlBuilder::new("SELECT id, login_id FROM users WHERE login_id IN (");
+        for (n, l) in logins.iter().enumerate() {
+            if n > 0 {
+                look.push(", ");
+            }
+            look.bind_text(l.clone());
+        }
+        look.push(")");
+        let found: std::collections::HashMap<String, i64> = look
+            .build()
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("login_id")?,
+                    r.try_get::<i64, _>("id")?,
+                ))
+            })
+            .collect::<sqlx::Result<_>>()?;
+        for l in logins {
+            let id = *found
+                .get(l)
+                .ok_or_else(|| StoreError::Corrupt(format!("users.login_id {l} not inserted")))?;
+            out.push((id, l.clone()));
+        }
+    }
+    Ok(out)
 }
 
 /// The SQL condition for "active" (neither deleted nor expired) as of `today` (an ISO date in JST):

@@ -235,7 +235,9 @@ async fn confirm(
         )
         .await?
     {
-        ImportOutcome::Committed { import_id, created } => {
+        ImportOutcome::Committed {
+            import_id, created, ..
+        } => {
             #[derive(Serialize)]
             struct Created {
                 row: usize,
