@@ -172,3 +172,56 @@ async fn every_problem_is_listed_and_nothing_is_registered() {
     s.act_as(&c.other_clerk).await;
     assert_eq!(s.get("/imports").await.status(), Status::Forbidden);
 }
+
+#[rocket::async_test]
+async fn a_municipal_officers_file_and_an_active_doctors_number() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.officer).await;
+    let users_before = s.count("SELECT COUNT(*) FROM users").await;
+    // 100001 is the active 難病指定医 of the cast; a second 難病DB account with it is an error.
+    let header = "医療機関コード,ユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）,医籍登録番号,メールアドレス,電話番号,有効期限,備考\n";
+    let file = format!("{header}{HOSPITAL},協力難病指定医,内科,重複,医師,ジュウフク,イシ,100001,,,,\n{HOSPITAL},小児慢性特定疾病指定医,小児科,新人,医師,シンジン,イシ,100001,,,,\n");
+    let (_, html) = upload(&s, "doctors.csv", file.as_bytes()).await;
+    assert!(html.contains("<td>2</td><td>医籍登録番号</td>"), "{html}");
+    assert!(html.contains(&format!(
+        "有効なアカウント（ログインID {}）が同じ対象DBに既にあります",
+        c.nanbyo_doctor.login_id
+    )));
+    assert!(!html.contains("name=\"staging_id\""));
+    // The same number in 小慢DB alone is fine: the doctor may have one account per DB.
+    let file = format!(
+        "{header}{HOSPITAL},小児慢性特定疾病指定医,小児科,新人,医師,シンジン,イシ,100001,,,,\n"
+    );
+    let (_, html) = upload(&s, "shoman.csv", file.as_bytes()).await;
+    assert!(html.contains("登録するユーザ（1件）"), "{html}");
+    // Without the 医療機関コード column, a 自治体担当者's file is refused as a whole.
+    let (_, html) = upload(&s, "nocode.csv", "ユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）,医籍登録番号\n難病指定医,内科,山田,一郎,ヤマダ,イチロウ,200001\n".as_bytes()).await;
+    assert!(html.contains("医療機関コード"), "{html}");
+    assert!(!html.contains("name=\"staging_id\""));
+    assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
+}
+
+#[rocket::async_test]
+async fn a_file_over_the_size_limit_is_refused_not_truncated() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.responsible).await;
+    let users_before = s.count("SELECT COUNT(*) FROM users").await;
+    let mut big = HEADER.to_string();
+    while big.len() <= 5 * 1024 * 1024 + 10 {
+        big.push_str("医療クラーク等,外来,髙橋,美咲,タカハシ,ミサキ,,,,\n");
+    }
+    let (status, html) = upload(&s, "big.csv", big.as_bytes()).await;
+    assert!(
+        status == Status::Ok || status == Status::PayloadTooLarge,
+        "{status}"
+    );
+    assert!(
+        html.contains("ファイルが大きすぎます") || html.contains("送信されたデータが大きすぎます"),
+        "{}",
+        &html[..html.len().min(800)]
+    );
+    assert!(!html.contains("name=\"staging_id\""));
+    assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
+}

@@ -153,8 +153,13 @@ async fn preview(
 ) -> Result<Page, WebError> {
     may_import(app, &user)?;
     let Some(values) = form.0.value else {
-        let errors: String = form.0.context.errors().map(|e| e.to_string()).collect();
-        let too_large = errors.contains("limit") || errors.contains("length");
+        // A missing file is "choose a file"; anything else about the upload is its size (Rocket stops
+        // reading at the limit and refuses the field rather than truncating it).
+        let too_large = form
+            .0
+            .context
+            .errors()
+            .any(|e| !matches!(e.kind, rocket::form::error::ErrorKind::Missing));
         let message = if too_large {
             format!(
                 "ファイルが大きすぎます（上限 {}MB）。ファイルを分割して取り込んでください。",
