@@ -336,10 +336,16 @@ fn the_inbox_imports_each_dropped_file_and_files_the_result() {
         "{bad}"
     );
     assert!(!inbox.join("good.csv").exists());
+    // The history keeps the refused attempt too.
+    assert!(query_one(
+        &c.dir.path().join("nanbyo.db"),
+        "SELECT origin FROM imports WHERE result = 'refused'"
+    )
+    .contains("inbox/bad.csv"));
     // The origin is the inbox path.
     assert!(query_one(
         &c.dir.path().join("nanbyo.db"),
-        "SELECT origin FROM imports"
+        "SELECT origin FROM imports WHERE result = 'committed'"
     )
     .contains("inbox/good.csv"));
 }

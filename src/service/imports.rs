@@ -190,11 +190,31 @@ impl App {
         let started = Instant::now();
         let mut tx = self.store.begin_write().await?;
         let parsed = self.import_check(actor, bytes).await?;
-        if parsed.has_errors() || parsed.rows.is_empty() {
-            return Ok(ImportOutcome::Refused(parsed));
-        }
-        if parsed.has_warnings() && !accept_warnings {
-            return Ok(ImportOutcome::NeedsConfirmation(parsed));
+        let unregistered = if parsed.has_errors() || parsed.rows.is_empty() {
+            Some("refused")
+        } else if parsed.has_warnings() && !accept_warnings {
+            Some("unconfirmed")
+        } else {
+            None
+        };
+        if let Some(result) = unregistered {
+            // The history shows attempts that registered nobody, too.
+            imports::record_unregistered(
+                &mut *tx,
+                &parsed.content_hash,
+                file_name,
+                origin,
+                actor.id,
+                self.now(),
+                result,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(if result == "refused" {
+                ImportOutcome::Refused(parsed)
+            } else {
+                ImportOutcome::NeedsConfirmation(parsed)
+            });
         }
         failpoint("after-validation");
         let checked = started.elapsed();

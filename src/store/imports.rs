@@ -18,6 +18,8 @@ pub struct ImportRecord {
     pub origin: String,
     pub at: i64,
     pub rows: i64,
+    /// "committed", "refused" (errors) or "unconfirmed" (warnings not confirmed).
+    pub result: String,
 }
 
 /// The committed import of a file with this content, if any.
@@ -26,7 +28,7 @@ pub async fn committed_with_hash<'e>(
     content_hash: &str,
 ) -> Result<Option<ImportRecord>> {
     let row = sqlx::query(
-        "SELECT id, file_name, origin, at, rows FROM imports WHERE content_hash = $1 AND result = 'committed'",
+        "SELECT id, file_name, origin, at, rows, result FROM imports WHERE content_hash = $1 AND result = 'committed'",
     )
     .bind(content_hash.to_string())
     .fetch_optional(db)
@@ -39,9 +41,35 @@ pub async fn committed_with_hash<'e>(
                 origin: r.try_get("origin")?,
                 at: r.try_get("at")?,
                 rows: r.try_get("rows")?,
+                result: r.try_get("result")?,
             })
         })
         .transpose()?)
+}
+
+/// An import that registered nobody (errors, or warnings not confirmed), for the history.
+pub async fn record_unregistered<'e>(
+    db: impl AnyExecutor<'e>,
+    content_hash: &str,
+    file_name: &str,
+    origin: &str,
+    actor_user_id: i64,
+    at: i64,
+    result: &'static str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6)",
+    )
+    .bind(content_hash.to_string())
+    .bind(file_name.to_string())
+    .bind(origin.to_string())
+    .bind(actor_user_id)
+    .bind(at)
+    .bind(result)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn record(
@@ -189,7 +217,7 @@ pub async fn history<'e>(
     self_id: i64,
 ) -> Result<Vec<(ImportRecord, String)>> {
     let mut q = SqlBuilder::new(
-        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
+        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, m.result, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
          FROM imports m JOIN users a ON a.id = m.actor_user_id WHERE m.actor_user_id = ",
     );
     q.bind_int(self_id);
@@ -207,6 +235,7 @@ pub async fn history<'e>(
                     origin: r.try_get("origin")?,
                     at: r.try_get("at")?,
                     rows: r.try_get("rows")?,
+                    result: r.try_get("result")?,
                 },
                 r.try_get("who")?,
             ))

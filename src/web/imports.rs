@@ -45,6 +45,7 @@ struct HistoryRow {
     file_name: String,
     origin: String,
     rows: i64,
+    result: &'static str,
 }
 
 fn may_import(app: &App, user: &CurrentUser) -> Result<(), WebError> {
@@ -70,6 +71,11 @@ async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
             file_name: r.file_name,
             origin: r.origin,
             rows: r.rows,
+            result: match r.result.as_str() {
+                "committed" => "登録済",
+                "unconfirmed" => "未登録（警告を未確認）",
+                _ => "未登録（エラー）",
+            },
         })
         .collect();
     Ok(Page::new("imports/upload.html")
