@@ -4,97 +4,18 @@
 use std::path::Path;
 use std::process::Command;
 
-struct Console {
-    dir: tempfile::TempDir,
-}
+#[path = "common/console.rs"]
+mod console;
+
+use console::{login_id, Console};
 
 impl Console {
-    fn new() -> Console {
-        Console {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> (bool, String, String) {
-        self.run_env(args, &[])
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
-        cmd.args(args)
-            .env("NANBYO_DATA_DIR", self.dir.path())
-            .env("ROCKET_CONFIG", self.dir.path().join("none.toml"));
-        cmd
-    }
-
-    fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> (bool, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"))
-            .args(args)
-            .envs(envs.iter().copied())
-            .env("NANBYO_DATA_DIR", self.dir.path())
-            .env("ROCKET_CONFIG", self.dir.path().join("none.toml"))
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    }
-
+    /// The 責任者 the files are imported as.
     fn responsible(&self) -> String {
-        assert!(
-            self.run(&[
-                "municipality",
-                "add",
-                "--code",
-                "131041",
-                "--name",
-                "新宿区"
-            ])
-            .0
-        );
-        assert!(
-            self.run(&[
-                "institution",
-                "add",
-                "--code",
-                "1311234567",
-                "--name",
-                "東京中央病院",
-                "--municipality",
-                "131041"
-            ])
-            .0
-        );
-        let (ok, out, err) = self.run(&[
-            "bootstrap",
-            "--institution",
-            "1311234567",
-            "--db",
-            "nanbyo",
-            "--family",
-            "責任",
-            "--given",
-            "者",
-            "--family-kana",
-            "セキニン",
-            "--given-kana",
-            "シャ",
-            "--department",
-            "医事課",
-        ]);
+        self.add_hospital();
+        let (ok, out, err) = self.bootstrap(["責任", "者", "セキニン", "シャ"], &[]);
         assert!(ok, "{err}");
-        out.lines()
-            .find_map(|l| l.strip_prefix("ログインID: "))
-            .unwrap()
-            .to_string()
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> String {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p.to_string_lossy().to_string()
+        login_id(&out)
     }
 
     fn users(&self) -> usize {

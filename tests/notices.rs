@@ -3,10 +3,13 @@
 //! is ordered and optionally preceded by a 交付管理表 without passwords, and only the HMAC is stored.
 
 mod common;
+#[path = "common/console.rs"]
+mod console;
 #[path = "common/people.rs"]
 mod people;
 
 use common::*;
+use console::Console;
 use nanbyo_accounts::domain::credentials::{LOGIN_ID_ALPHABET, TEMP_PASSWORD_LENGTH};
 use people::*;
 use rocket::http::{ContentType, Status};
@@ -286,64 +289,15 @@ async fn another_configured_font_accepts_what_it_can_draw() {
 
 #[test]
 fn the_console_writes_notices_with_the_same_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"))
-            .args(args)
-            .env("NANBYO_DATA_DIR", dir.path())
-            .env("ROCKET_CONFIG", dir.path().join("none.toml"))
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    };
-    assert!(
-        run(&[
-            "municipality",
-            "add",
-            "--code",
-            "131041",
-            "--name",
-            "新宿区"
-        ])
-        .0
-    );
-    assert!(
-        run(&[
-            "institution",
-            "add",
-            "--code",
-            "1311234567",
-            "--name",
-            "東京中央病院",
-            "--municipality",
-            "131041"
-        ])
-        .0
-    );
+    let c = Console::new();
+    let dir = &c.dir;
+    let run = |args: &[&str]| c.run(args);
+    c.add_hospital();
     let first = dir.path().join("first.pdf");
-    let (ok, out, err) = run(&[
-        "bootstrap",
-        "--institution",
-        "1311234567",
-        "--db",
-        "nanbyo",
-        "--family",
-        "髙橋",
-        "--given",
-        "美咲",
-        "--family-kana",
-        "タカハシ",
-        "--given-kana",
-        "ミサキ",
-        "--department",
-        "医事課",
-        "--notice",
-        first.to_str().unwrap(),
-    ]);
+    let (ok, out, err) = c.bootstrap(
+        ["髙橋", "美咲", "タカハシ", "ミサキ"],
+        &["--notice", first.to_str().unwrap()],
+    );
     assert!(ok, "{err}");
     assert!(
         !out.contains("初期パスワード:"),
