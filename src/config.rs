@@ -40,8 +40,12 @@ pub struct Settings {
     pub password_min_length: usize,
     /// argon2 computations allowed at once (each takes 19 MiB for ~20 ms).
     pub max_concurrent_hashes: usize,
-    /// The login URL printed on notices.
-    pub login_url: String,
+    /// The login URL printed on notices (unset by default: see [`Settings::notice_login_url`]).
+    pub login_url: Option<String>,
+    /// Where the server listens (Rocket's own `address` and `port`, read here to know whether a
+    /// login URL can be derived).
+    pub address: std::net::IpAddr,
+    pub port: u16,
     /// The server sits behind a TLS-terminating proxy: cookies are `Secure`, and listening on a
     /// non-loopback address without Rocket's own TLS is allowed.
     pub behind_tls_proxy: bool,
@@ -70,7 +74,9 @@ impl Default for Settings {
             temp_password_days: 14,
             password_min_length: 13,
             max_concurrent_hashes: 4,
-            login_url: "http://127.0.0.1:8000/login".to_string(),
+            login_url: None,
+            address: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 8000,
             behind_tls_proxy: false,
             notice_contact: "パスワードを忘れた場合やアカウントがロックされた場合は、所属医療機関の責任者にお問い合わせください。"
                 .to_string(),
@@ -113,6 +119,20 @@ impl Settings {
         }
     }
 
+    /// The login URL a notice prints: the configured `login_url`; unset, the server's own address
+    /// while it listens on this machine only. A server on the LAN has no address it could guess
+    /// for its users (a host name, a proxy, TLS), so there it must be configured.
+    pub fn notice_login_url(&self) -> Result<String, &'static str> {
+        match &self.login_url {
+            Some(url) if !url.trim().is_empty() => Ok(url.trim().to_string()),
+            _ if self.address.is_loopback() => Ok(match self.address {
+                std::net::IpAddr::V6(a) => format!("http://[{a}]:{}/login", self.port),
+                a => format!("http://{a}:{}/login", self.port),
+            }),
+            _ => Err(LOGIN_URL_UNSET),
+        }
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
@@ -120,12 +140,18 @@ impl Settings {
     }
 }
 
+/// Why a notice cannot be issued on a LAN server without `login_url`.
+pub const LOGIN_URL_UNSET: &str = "通知書に印刷するログインURLが設定されていないため、通知書を発行できません（初期パスワードは発行していません）。システム管理者が Rocket.toml の login_url（または環境変数 ROCKET_LOGIN_URL）に、利用者がブラウザで開くアドレス（例: https://nanbyo.hospital.local/login）を設定してください。";
+
 /// Rocket's figment with this product's defaults underneath: proxy headers are not trusted unless
 /// configured (`ip_header` off), and the data folder comes from `NANBYO_DATA_DIR`.
 pub fn figment() -> Figment {
     let figment = Figment::from(rocket::Config::default())
         .merge(Serialized::defaults(Settings::default()))
         .merge(Serialized::default("ip_header", false))
+        // Rocket's own start-up banner is English: errors and warnings only, unless configured;
+        // `serve` says in Japanese where it listens.
+        .merge(Serialized::default("log_level", "critical"))
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global());
     let figment = match std::env::var_os("NANBYO_DATA_DIR") {
@@ -137,6 +163,28 @@ pub fn figment() -> Figment {
         rocket::Config::DEFAULT_PROFILE,
     ))
 }
+
+/// Rocket's figment for `serve`, with the generated `secret_key` from `keys/` unless the operator
+/// configured one (Rocket.toml or `ROCKET_SECRET_KEY`).
+///
+/// Rocket's own defaults always carry a `secret_key` entry (all zeroes, which a release build refuses
+/// as insecure), so "is there a value?" cannot tell; where the value came from can.
+pub fn with_secret_key(figment: Figment, keys: &Keys) -> Figment {
+    let configured = figment
+        .find_metadata(rocket::Config::SECRET_KEY)
+        .is_some_and(|m| m.name != ROCKET_DEFAULTS);
+    if configured {
+        figment
+    } else {
+        figment.merge(Serialized::global(
+            rocket::Config::SECRET_KEY,
+            keys.rocket_secret.clone(),
+        ))
+    }
+}
+
+/// The name Rocket gives the metadata of `rocket::Config::default()` as a figment provider.
+const ROCKET_DEFAULTS: &str = "rocket::Config::default()";
 
 /// The secrets, each from the environment, a configured file, or `keys/` in the data folder.
 #[derive(Clone)]
@@ -256,6 +304,35 @@ mod tests {
         let settings: Settings = figment().extract().unwrap();
         assert_eq!(settings.lockout_threshold, 5);
         assert_eq!(settings.session_idle_minutes, 30);
+    }
+
+    /// The release profile refuses Rocket's zero key; a fresh data folder's generated key must be the
+    /// one in effect (this once kept `cargo run --release` from starting at all).
+    #[test]
+    fn the_generated_secret_key_is_used_unless_one_is_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        let keys = Keys::load(&settings).unwrap();
+        let release = || {
+            Figment::from(rocket::Config::default())
+                .merge(Serialized::defaults(Settings::default()))
+                .select("release")
+        };
+        let config: rocket::Config = with_secret_key(release(), &keys).extract().unwrap();
+        let expected: rocket::config::SecretKey = Figment::new()
+            .merge(Serialized::global("secret_key", keys.rocket_secret.clone()))
+            .extract_inner("secret_key")
+            .unwrap();
+        assert!(!config.secret_key.is_zero());
+        assert!(config.secret_key == expected);
+
+        let own = STANDARD.encode([7u8; 32]);
+        let configured = release().merge(Serialized::global("secret_key", own.clone()));
+        let config: rocket::Config = with_secret_key(configured, &keys).extract().unwrap();
+        assert!(config.secret_key != expected);
     }
 
     #[test]

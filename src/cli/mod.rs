@@ -277,7 +277,9 @@ async fn import_file(
         }
     };
     if dry_run {
-        let parsed = app.import_check(&me, &bytes).await?;
+        let mut conn = app.store.pool().acquire().await?;
+        let parsed = app.import_check(&mut conn, &me, &bytes).await?;
+        drop(conn);
         app.import_previewed(&me, &name, &origin, &parsed, None)
             .await?;
         print(&parsed);

@@ -3,21 +3,16 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rocket::figment::providers::Serialized;
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 
-use crate::config::{Keys, Settings};
+use crate::config::{self, Keys, Settings};
 use crate::domain::time::SystemClock;
 use crate::service::App;
 use crate::web;
 
 pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode {
-    // Rocket's secret_key comes from keys/ unless configured (ROCKET_SECRET_KEY or Rocket.toml).
-    let figment = if figment.find_value("secret_key").is_ok() {
-        figment
-    } else {
-        figment.merge(Serialized::global("secret_key", keys.rocket_secret.clone()))
-    };
+    let figment = config::with_secret_key(figment, &keys);
     let config: rocket::Config = match figment.extract() {
         Ok(c) => c,
         Err(e) => return super::fail(&format!("Rocketの設定を読み込めません: {e}")),
@@ -31,12 +26,62 @@ pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode
         ));
     }
     let secure = config.tls_enabled() || settings.behind_tls_proxy;
+    match settings.notice_login_url() {
+        Ok(url) if settings.login_url.is_none() => eprintln!(
+            "警告: login_url が設定されていないため、通知書にはこのサーバのアドレス {url} を印刷します。\
+             利用者が別のアドレスで開く場合は Rocket.toml の login_url を設定してください。"
+        ),
+        Ok(_) => {}
+        Err(message) => eprintln!("警告: {message}"),
+    }
     let app = match App::open(settings, keys, Arc::new(SystemClock)).await {
         Ok(app) => app,
         Err(e) => return super::fail(&format!("データベースを開けません: {e}")),
     };
-    match web::build(app, figment, secure).launch().await {
+    let scheme = if config.tls_enabled() {
+        "https"
+    } else {
+        "http"
+    };
+    let started = AdHoc::on_liftoff("起動メッセージ", move |rocket| {
+        Box::pin(async move {
+            let c = rocket.config();
+            let host = match c.address {
+                std::net::IpAddr::V6(a) => format!("[{a}]"),
+                a => a.to_string(),
+            };
+            eprintln!(
+                "難病・小慢DB 医療機関ユーザ管理サーバを起動しました: {scheme}://{host}:{}/ （停止するには Ctrl+C）",
+                c.port
+            );
+        })
+    });
+    match web::build(app, figment, secure)
+        .attach(started)
+        .launch()
+        .await
+    {
         Ok(_) => ExitCode::SUCCESS,
-        Err(e) => super::fail(&format!("サーバを起動できません: {e}")),
+        Err(e) => super::fail(&launch_error(&e, &config)),
+    }
+}
+
+/// Rocket's launch errors, said in Japanese with what to do.
+fn launch_error(e: &rocket::Error, config: &rocket::Config) -> String {
+    use rocket::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::Bind(io) => format!(
+            "{}:{} で待ち受けできません（{io}）。他のプログラムがこのポートを使っていないか確認するか、\
+             Rocket.toml の port（または環境変数 ROCKET_PORT）で別のポートを指定してください。",
+            config.address, config.port
+        ),
+        ErrorKind::Io(io) => format!("サーバを起動できません（入出力エラー: {io}）。"),
+        ErrorKind::Config(c) => format!(
+            "Rocket.toml または ROCKET_* の設定に誤りがあります: {c}"
+        ),
+        ErrorKind::InsecureSecretKey(_) => "secret_key の設定が安全ではありません。Rocket.toml の secret_key と環境変数 \
+             ROCKET_SECRET_KEY を削除すると、データフォルダの keys/ に生成した鍵が使われます。"
+            .to_string(),
+        _ => format!("サーバを起動できません: {e}"),
     }
 }

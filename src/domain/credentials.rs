@@ -95,6 +95,12 @@ impl std::fmt::Debug for SecretKey {
 
 /// The stored form of a temporary password: an HMAC bound to the account, so a copied hash is
 /// useless for another account. Hex.
+/// A key's fingerprint: an HMAC of a fixed text under the key. Equal keys give equal fingerprints;
+/// the key cannot be recovered from it. Stored so that instances with different keys are caught.
+pub fn key_fingerprint(key: &SecretKey) -> String {
+    hex::encode(&key.mac(&[b"nanbyo-accounts key fingerprint v1"])[..16])
+}
+
 pub fn temp_password_mac(key: &SecretKey, user_id: i64, password: &str) -> String {
     hex::encode(key.mac(&[
         b"temp-password",

@@ -11,6 +11,13 @@ pub struct LockoutPolicy {
     pub auto_release_secs: i64,
 }
 
+impl LockoutPolicy {
+    /// Whether the `failures`-th consecutive failure locks the account.
+    pub fn locks_after(&self, failures: u32) -> bool {
+        failures >= self.threshold
+    }
+}
+
 impl Default for LockoutPolicy {
     fn default() -> Self {
         LockoutPolicy {
@@ -49,7 +56,7 @@ impl Lockout {
             return (current, false);
         }
         let failures = current.failures.saturating_add(1);
-        if failures >= policy.threshold {
+        if policy.locks_after(failures) {
             (
                 Lockout {
                     failures,
@@ -126,9 +133,23 @@ impl Throttle {
         t
     }
 
-    /// Whether this entry can be forgotten (keeps the in-memory table small).
-    pub fn is_stale(&self, policy: &ThrottlePolicy, now: Instant) -> bool {
-        !self.is_blocked(now) && now - self.window_start >= policy.window_secs
+    /// Admits a login attempt from this address, counting it as a failure before its password is
+    /// checked (so that parallel guesses cannot all pass a check made before any of them failed);
+    /// `None` while the address is blocked. A success is [`forgiven`](Throttle::forgive) afterwards.
+    pub fn admit(self, policy: &ThrottlePolicy, now: Instant) -> Option<Throttle> {
+        (!self.is_blocked(now)).then(|| self.after_failure(policy, now))
+    }
+
+    /// Takes back an admitted attempt that succeeded.
+    pub fn forgive(self, policy: &ThrottlePolicy) -> Throttle {
+        let failures = self.failures.saturating_sub(1);
+        Throttle {
+            failures,
+            blocked_until: self
+                .blocked_until
+                .filter(|_| failures >= policy.max_failures),
+            ..self
+        }
     }
 }
 
@@ -179,6 +200,16 @@ mod tests {
         assert!(t.is_blocked(1002));
         assert!(t.is_blocked(1121));
         assert!(!t.is_blocked(1122));
+        // admitted attempts count before their outcome; a success is taken back
+        let mut a = Throttle::default();
+        for i in 0..3 {
+            a = a.admit(&p, 2000 + i).expect("admitted");
+        }
+        assert_eq!(a.admit(&p, 2003), None);
+        let forgiven = a.forgive(&p);
+        assert_eq!(forgiven.failures, 2);
+        assert!(!forgiven.is_blocked(2003));
+        assert!(forgiven.admit(&p, 2004).is_some());
         // failures spread beyond the window never block
         let mut slow = Throttle::default();
         for i in 0..10 {

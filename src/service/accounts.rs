@@ -28,6 +28,21 @@ impl std::fmt::Debug for IssuedPassword {
     }
 }
 
+const NOT_ISSUABLE: &str =
+    "通知書を発行できるのは「通知書未発行」または「初期パスワード未変更」のアカウントです。";
+
+/// The target of an operation as stored now, read inside the operation's write transaction (the
+/// record the screen was drawn from may be stale). A deleted account is not there to operate on.
+pub(super) async fn current(tx: &mut Tx, permit: &Permit) -> Result<UserRecord> {
+    match users::by_id(&mut **tx, permit.target_user_id()).await? {
+        Some(u) if u.deleted_at.is_none() => Ok(u),
+        Some(_) => Err(ServiceError::WrongState(
+            "このアカウントは既に削除されています。",
+        )),
+        None => Err(ServiceError::NotFound),
+    }
+}
+
 impl App {
     pub async fn user_by_id(&self, id: i64) -> Result<UserRecord> {
         users::by_id(self.store.pool(), id)
@@ -43,7 +58,9 @@ impl App {
     }
 
     /// Generates a temporary password, stores its keyed hash inside `tx`, and ends the account's
-    /// sessions. The caller prints the returned password and forgets it.
+    /// sessions. The caller prints the returned password and forgets it. The account's state is
+    /// decided on what is stored now, under the write lock: a double submit, or a reset by another
+    /// manager since the page was drawn, cannot slip past a check made earlier.
     pub(super) async fn issue_in(
         &self,
         tx: &mut Tx,
@@ -54,6 +71,16 @@ impl App {
         action: Action,
     ) -> Result<IssuedPassword> {
         let now = self.now();
+        let state = current(tx, permit)
+            .await?
+            .facts()
+            .state(&self.settings.lockout(), now);
+        if !matches!(
+            state,
+            AccountState::NoticePending | AccountState::TemporaryPassword
+        ) {
+            return Err(ServiceError::WrongState(NOT_ISSUABLE));
+        }
         let password = credentials::generate_temp_password();
         let mac = credentials::temp_password_mac(&self.keys.temp_password, target.id, &password);
         let expires_at = now + self.settings.temp_password_days * 86_400;
@@ -66,7 +93,7 @@ impl App {
                 "初期パスワードを発行（有効期限 {}）",
                 format_jst(expires_at)
             ));
-        audit::append(&self.store, tx, &self.keys.audit, &entry, now).await?;
+        audit::append(tx, &self.keys.audit, &entry, now).await?;
         Ok(IssuedPassword {
             login_id: target.login_id.clone(),
             password,
@@ -81,17 +108,8 @@ impl App {
         actor: &AuditActor,
         addr: Option<String>,
     ) -> Result<IssuedPassword> {
-        let target = self.user_by_id(permit.target_user_id()).await?;
-        let state = target.facts().state(&self.settings.lockout(), self.now());
-        if !matches!(
-            state,
-            AccountState::NoticePending | AccountState::TemporaryPassword
-        ) {
-            return Err(ServiceError::WrongState(
-                "通知書を発行できるのは「通知書未発行」または「初期パスワード未変更」のアカウントです。",
-            ));
-        }
         let mut tx = self.store.begin_write().await?;
+        let target = current(&mut tx, permit).await?;
         let issued = self
             .issue_in(&mut tx, permit, &target, actor, addr, Action::NoticeIssue)
             .await?;
@@ -108,19 +126,18 @@ impl App {
         actor: &AuditActor,
         addr: Option<String>,
     ) -> Result<UserRecord> {
-        let target = self.user_by_id(permit.target_user_id()).await?;
         let mut tx = self.store.begin_write().await?;
-        self.reset_in(&mut tx, permit, &target, verified_by, actor, addr)
+        self.reset_in(&mut tx, permit, verified_by, actor, addr)
             .await?;
         tx.commit().await?;
-        self.user_by_id(target.id).await
+        self.user_by_id(permit.target_user_id()).await
     }
 
+    /// The reset inside `tx`, decided on the account as stored now.
     pub(super) async fn reset_in(
         &self,
         tx: &mut Tx,
         permit: &Permit,
-        target: &UserRecord,
         verified_by: &str,
         actor: &AuditActor,
         addr: Option<String>,
@@ -132,6 +149,7 @@ impl App {
             ));
         }
         let now = self.now();
+        let target = &current(tx, permit).await?;
         if !target.facts().is_active(now) {
             return Err(ServiceError::WrongState(
                 "削除済または有効期限切れのアカウントは初期化できません。",
@@ -143,7 +161,7 @@ impl App {
             .target(AuditTarget::user(target))
             .addr(addr)
             .details(format!("本人確認の方法: {verified_by}"));
-        audit::append(&self.store, tx, &self.keys.audit, &entry, now).await?;
+        audit::append(tx, &self.keys.audit, &entry, now).await?;
         Ok(())
     }
 
@@ -154,19 +172,19 @@ impl App {
         actor: &AuditActor,
         addr: Option<String>,
     ) -> Result<UserRecord> {
-        let target = self.user_by_id(permit.target_user_id()).await?;
         let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let target = current(&mut tx, permit).await?;
         if !target.lockout().is_locked(&self.settings.lockout(), now) {
             return Err(ServiceError::WrongState(
                 "このアカウントはロックされていません。",
             ));
         }
-        let mut tx = self.store.begin_write().await?;
         users::unlock(&mut tx, permit, now).await?;
         let entry = AuditEntry::new(actor.clone(), Action::Unlock, Outcome::Success)
             .target(AuditTarget::user(&target))
             .addr(addr);
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         self.user_by_id(target.id).await
     }

@@ -6,6 +6,7 @@ use crate::domain::lockout::Lockout;
 use crate::domain::password::PasswordProblem;
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
 use crate::store::sessions::{self, SessionRecord};
+use crate::store::throttle;
 use crate::store::users::{self, UserRecord};
 
 use super::{App, Result, ServiceError};
@@ -46,29 +47,27 @@ pub enum ChangeRefused {
 }
 
 impl App {
-    fn throttle_blocked(&self, addr: Option<&str>) -> bool {
-        let now = self.now();
-        addr.is_some_and(|a| {
-            self.throttle
-                .lock()
-                .expect("throttle lock")
-                .get(a)
-                .is_some_and(|t| t.is_blocked(now))
-        })
-    }
-
-    fn throttle_failure(&self, addr: Option<&str>) {
-        let Some(a) = addr else { return };
+    /// Counts this attempt against its client address before any password is checked, in the
+    /// database that every instance shares. Refused: the attempt is audited and goes no further.
+    async fn throttle_admit(&self, addr: Option<&str>) -> Result<bool> {
+        let Some(a) = addr else { return Ok(true) };
         let now = self.now();
         let policy = self.settings.throttle();
-        let mut table = self.throttle.lock().expect("throttle lock");
-        table.retain(|_, t| !t.is_stale(&policy, now));
-        let t = table
-            .get(a)
-            .copied()
-            .unwrap_or_default()
-            .after_failure(&policy, now);
-        table.insert(a.to_string(), t);
+        let mut tx = self.store.begin_write().await?;
+        throttle::forget_stale(&mut tx, policy.window_secs, now).await?;
+        let admitted = throttle::get(&mut tx, a).await?.admit(&policy, now);
+        match admitted {
+            Some(t) => throttle::put(&mut tx, a, t).await?,
+            None => {
+                let entry =
+                    AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Denied)
+                        .addr(Some(a.to_string()))
+                        .details("この端末からのログイン失敗が続いたため一時的に制限中");
+                audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(admitted.is_some())
     }
 
     /// Checks a login. Every path that fails runs exactly one argon2 verification, so the time taken
@@ -80,12 +79,7 @@ impl App {
         addr: Option<String>,
     ) -> Result<LoginOutcome> {
         let addr_ref = addr.as_deref();
-        if self.throttle_blocked(addr_ref) {
-            let entry =
-                AuditEntry::new(AuditActor::Anonymous, Action::LoginFailure, Outcome::Denied)
-                    .addr(addr.clone())
-                    .details("この端末からのログイン失敗が続いたため一時的に制限中");
-            audit::record(&self.store, &self.keys.audit, &entry, self.now()).await?;
+        if !self.throttle_admit(addr_ref).await? {
             return Ok(LoginOutcome::Throttled);
         }
         let user = match credentials::normalise_login_id(login_id) {
@@ -96,7 +90,6 @@ impl App {
         let policy = self.settings.lockout();
         let Some(user) = user else {
             self.verify_password(password, None).await;
-            self.throttle_failure(addr_ref);
             // The typed ID is not recorded: people sometimes type their password into it.
             let entry = AuditEntry::new(
                 AuditActor::Anonymous,
@@ -111,7 +104,6 @@ impl App {
         let facts = user.facts();
         if !facts.may_log_in(&policy, now) {
             self.verify_password(password, None).await;
-            self.throttle_failure(addr_ref);
             let entry = AuditEntry::new(
                 AuditActor::Anonymous,
                 Action::LoginFailure,
@@ -140,9 +132,8 @@ impl App {
             }
         };
         let mut tx = self.store.begin_write().await?;
-        // The row was read before the argon2 wait; concurrent attempts on the same account would
-        // each count from the same stale number (eight guesses at once counted as one). Read it
-        // again under the write lock and decide from what it says now.
+        // The row was read before the argon2 wait, and other attempts (on this instance or another)
+        // may have counted since: decide from the row as it stands under the write lock.
         let current = users::by_id(&mut *tx, user.id)
             .await?
             .ok_or(ServiceError::NotFound)?;
@@ -152,6 +143,12 @@ impl App {
             && current.temp_password_mac == user.temp_password_mac;
         if ok {
             users::save_lockout(&mut *tx, user.id, Lockout::cleared()).await?;
+            if let Some(a) = addr_ref {
+                let t = throttle::get(&mut tx, a)
+                    .await?
+                    .forgive(&self.settings.throttle());
+                throttle::put(&mut tx, a, t).await?;
+            }
             let token = credentials::generate_session_token();
             sessions::create(
                 &mut *tx,
@@ -174,7 +171,7 @@ impl App {
             } else {
                 ""
             });
-            audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+            audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
             tx.commit().await?;
             return Ok(LoginOutcome::Success {
                 token,
@@ -182,30 +179,44 @@ impl App {
                 temporary,
             });
         }
-        let (next, just_locked) = current.lockout().after_failure(&policy, now);
-        users::save_lockout(&mut *tx, user.id, next).await?;
-        let entry = AuditEntry::new(
-            AuditActor::Anonymous,
-            Action::LoginFailure,
-            Outcome::Failure,
-        )
-        .target(AuditTarget::user(&user))
-        .addr(addr.clone())
-        .details(format!("パスワード誤り（連続{}回目）", next.failures));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
-        if just_locked {
-            let entry = AuditEntry::new(
+        // A lock past its automatic release is released before this failure counts.
+        let stored = current.lockout();
+        if stored.at(&policy, now) != stored {
+            users::save_lockout(&mut *tx, user.id, stored.at(&policy, now)).await?;
+        }
+        let failure = |details: String| {
+            AuditEntry::new(
                 AuditActor::Anonymous,
-                Action::AccountLocked,
-                Outcome::Success,
+                Action::LoginFailure,
+                Outcome::Failure,
             )
             .target(AuditTarget::user(&user))
             .addr(addr.clone())
-            .details(format!("{}回連続の失敗によりロック", next.failures));
-            audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+            .details(details)
+        };
+        match users::count_failed_login(&mut tx, user.id).await? {
+            Some(failures) => {
+                let entry = failure(format!("パスワード誤り（連続{failures}回目）"));
+                audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
+                if policy.locks_after(failures) {
+                    users::lock(&mut tx, user.id, now).await?;
+                    let entry = AuditEntry::new(
+                        AuditActor::Anonymous,
+                        Action::AccountLocked,
+                        Outcome::Success,
+                    )
+                    .target(AuditTarget::user(&user))
+                    .addr(addr.clone())
+                    .details(format!("{failures}回連続の失敗によりロック"));
+                    audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
+                }
+            }
+            None => {
+                let entry = failure("ロック中のアカウントへのログイン試行".to_string());
+                audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
+            }
         }
         tx.commit().await?;
-        self.throttle_failure(addr_ref);
         Ok(LoginOutcome::Failed)
     }
 
@@ -253,7 +264,7 @@ impl App {
         )
         .target(AuditTarget::user(&auth.user))
         .addr(addr);
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, self.now()).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -339,7 +350,7 @@ impl App {
         } else {
             ""
         });
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         Ok(Ok(token))
     }

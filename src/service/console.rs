@@ -63,7 +63,7 @@ impl App {
             Outcome::Success,
         )
         .details(format!("{code} {name}"));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         Ok(Municipality {
             id,
@@ -105,7 +105,7 @@ impl App {
             Outcome::Success,
         )
         .details(format!("{code} {name}（{} {}）", m.code, m.name));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         orgs::institution_by_code(self.store.pool(), code.as_str())
             .await?
@@ -129,7 +129,7 @@ impl App {
             Outcome::Success,
         )
         .details(format!("{code}: {} → {name}", inst.name));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         orgs::institution_by_code(self.store.pool(), code.as_str())
             .await?
@@ -255,7 +255,7 @@ impl App {
         let entry = AuditEntry::new(AuditActor::Console, Action::Bootstrap, Outcome::Success)
             .target(AuditTarget::user(&user))
             .details(format!("{}を登録", user_type.label()));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         let issued = self
             .issue_in(
                 &mut tx,
@@ -306,15 +306,8 @@ impl App {
         let target = self.user_by_login_id(login_id).await?;
         let permit = Permit::console(target.id);
         let mut tx = self.store.begin_write().await?;
-        self.reset_in(
-            &mut tx,
-            &permit,
-            &target,
-            verified_by,
-            &AuditActor::Console,
-            None,
-        )
-        .await?;
+        self.reset_in(&mut tx, &permit, verified_by, &AuditActor::Console, None)
+            .await?;
         let issued = self
             .issue_in(
                 &mut tx,

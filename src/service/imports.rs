@@ -54,14 +54,21 @@ fn failpoint(name: &str) {
 
 impl App {
     /// Checks a file for `actor` without registering anything: every problem at once, as (行, 列, 理由).
-    pub async fn import_check(&self, actor: &UserRecord, bytes: &[u8]) -> Result<Parsed> {
+    /// Reads through `conn`: at commit that is the write transaction, so the decision is taken on
+    /// what is stored under the write lock, not on what a preview saw.
+    pub async fn import_check(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &UserRecord,
+        bytes: &[u8],
+    ) -> Result<Parsed> {
         let a = actor.actor();
         let (own, by_code): (Option<InstitutionRef>, HashMap<String, InstitutionRef>) =
             match a.scope {
                 Scope::Institution { institution, .. } => (Some(institution), HashMap::new()),
                 Scope::Municipality { municipality_id } => (
                     None,
-                    orgs::institutions_of(self.store.pool(), municipality_id)
+                    orgs::institutions_of(&mut *conn, municipality_id)
                         .await?
                         .into_iter()
                         .map(|i| (i.code.clone(), i.as_ref()))
@@ -85,7 +92,7 @@ impl App {
         }
         if !parsed.content_hash.is_empty() {
             if let Some(prev) =
-                imports::committed_with_hash(self.store.pool(), &parsed.content_hash).await?
+                imports::committed_with_hash(&mut *conn, &parsed.content_hash).await?
             {
                 parsed.problems.push(Problem::error(
                     0,
@@ -104,7 +111,7 @@ impl App {
         institutions.sort_unstable();
         institutions.dedup();
         let today = iso_date(jst_date(self.now()));
-        let keys = imports::active_keys(self.store.pool(), &institutions, &today).await?;
+        let keys = imports::active_keys(conn, &institutions, &today).await?;
         for row in &parsed.rows {
             let p = &row.profile;
             if let Some(n) = &p.medical_reg_no {
@@ -189,7 +196,7 @@ impl App {
         }
         let started = Instant::now();
         let mut tx = self.store.begin_write().await?;
-        let parsed = self.import_check(actor, bytes).await?;
+        let parsed = self.import_check(&mut tx, actor, bytes).await?;
         let unregistered = if parsed.has_errors() || parsed.rows.is_empty() {
             Some("refused")
         } else if parsed.has_warnings() && !accept_warnings {
@@ -217,6 +224,24 @@ impl App {
             });
         }
         failpoint("after-validation");
+        let numbers: Vec<(crate::domain::Db, &str)> = parsed
+            .rows
+            .iter()
+            .filter_map(|r| {
+                r.profile
+                    .medical_reg_no
+                    .as_ref()
+                    .map(|n| (r.db, n.as_str()))
+            })
+            .collect();
+        self.tombstone_expired_doctors(
+            &mut tx,
+            &numbers,
+            None,
+            &AuditActor::user(actor),
+            addr.clone(),
+        )
+        .await?;
         let checked = started.elapsed();
         let started = Instant::now();
         let now = self.now();
@@ -285,7 +310,7 @@ impl App {
             created.len()
         ));
         entries.push(entry);
-        audit::append_many(&self.store, &mut tx, &self.keys.audit, &entries, now).await?;
+        audit::append_many(&mut tx, &self.keys.audit, &entries, now).await?;
         failpoint("before-commit");
         tx.commit().await?;
         progress(total, total);
@@ -307,7 +332,9 @@ impl App {
         bytes: &[u8],
         addr: Option<String>,
     ) -> Result<(Parsed, Option<i64>)> {
-        let parsed = self.import_check(actor, bytes).await?;
+        let parsed = self
+            .import_check(&mut *self.store.pool().acquire().await?, actor, bytes)
+            .await?;
         self.import_previewed(actor, file_name, "web", &parsed, addr)
             .await?;
         if parsed.has_errors() || parsed.rows.is_empty() {

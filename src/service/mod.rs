@@ -8,19 +8,17 @@ pub mod imports;
 pub mod notices;
 pub mod users;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
 use crate::config::{Keys, Settings};
 use crate::domain::account::ProfileError;
 use crate::domain::credentials;
-use crate::domain::lockout::Throttle;
 use crate::domain::roles::Denied;
 use crate::domain::time::{Clock, Instant};
 use crate::pdf::NoticeFonts;
-use crate::store::{Store, StoreError};
+use crate::store::{Dialect, Store, StoreError};
 
 /// Why an operation did not happen. `Display` is the Japanese message for the person who asked.
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +34,33 @@ pub enum ServiceError {
     Conflict(String),
     #[error("入力内容に誤りがあります。")]
     Invalid(Vec<ProfileError>),
+    /// The disk (or the database's quota) is full: nothing was written.
+    #[error("ディスクの空き容量が不足しているため保存できませんでした（変更は行われていません）。システム管理者にディスクの空き容量を確保するよう依頼してから、もう一度お試しください。")]
+    StorageFull,
     #[error("{0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("{0}")]
     Pdf(#[from] crate::pdf::PdfError),
 }
 
+/// Database failures a person can cause or fix (another operation got there first; a full disk)
+/// become Japanese messages here, at the edge of the store; the rest stay internal errors.
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::Database(d) if Dialect::is_storage_full(d) => ServiceError::StorageFull,
+            StoreError::Database(d) if Dialect::is_unique_violation(d) => ServiceError::Conflict(
+                "同時に行われた別の操作と競合したため、処理を中止しました（変更は行われていません）。画面を更新して内容を確認してから、もう一度お試しください。"
+                    .to_string(),
+            ),
+            _ => ServiceError::Store(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
-        ServiceError::Store(StoreError::Database(e))
+        ServiceError::from(StoreError::Database(e))
     }
 }
 
@@ -68,6 +84,35 @@ pub fn load_fonts(settings: &Settings) -> Result<Arc<NoticeFonts>> {
     }
 }
 
+/// Refuses to run with keys other than those the database was first opened with: several instances
+/// (and the console) must share `keys/`, or the audit chain stops verifying, CSRF tokens fail across
+/// instances and printed notices stop working.
+async fn check_keys(store: &Store, keys: &Keys, now: Instant) -> Result<()> {
+    let named = [
+        ("audit.key", "NANBYO_AUDIT_KEY", &keys.audit),
+        (
+            "temp_password.key",
+            "NANBYO_TEMP_PASSWORD_KEY",
+            &keys.temp_password,
+        ),
+        ("csrf.key", "NANBYO_CSRF_KEY", &keys.csrf),
+    ];
+    for (file, env, key) in named {
+        let fingerprint = credentials::key_fingerprint(key);
+        if crate::store::keys::check_fingerprint(store, file, &fingerprint, now)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "鍵 {file}（または環境変数 {env}）が、このデータベースを最初に使ったときの鍵と異なります。\
+                 複数のサーバやコンソールで同じデータベースを使う場合は、同じ keys/ フォルダ（または同じ鍵の設定）を\
+                 すべてに配置してください。鍵を失った場合はバックアップから keys/ を戻してください。"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Everything an operation needs: the store, the keys, the settings and the clock.
 pub struct App {
     pub store: Store,
@@ -80,8 +125,6 @@ pub struct App {
     hashing: Semaphore,
     /// Verified against whenever no real hash is at hand, so every failed login costs the same.
     dummy_hash: String,
-    /// Failed logins per client address (in memory: a restart forgives).
-    throttle: Mutex<HashMap<String, Throttle>>,
 }
 
 impl App {
@@ -89,6 +132,7 @@ impl App {
     pub async fn open(settings: Settings, keys: Keys, clock: Arc<dyn Clock>) -> Result<App> {
         let fonts = load_fonts(&settings)?;
         let store = Store::open(&settings.database_url()).await?;
+        check_keys(&store, &keys, clock.now()).await?;
         Ok(App::with_store(store, settings, keys, clock, fonts))
     }
 
@@ -108,7 +152,6 @@ impl App {
             clock,
             hashing: Semaphore::new(permits),
             dummy_hash: credentials::dummy_password_hash(),
-            throttle: Mutex::new(HashMap::new()),
         }
     }
 

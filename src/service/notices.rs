@@ -159,15 +159,7 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         let mut issued = Vec::with_capacity(targets.len());
         for (permit, user) in &targets {
-            let state = user.facts().state(&self.settings.lockout(), self.now());
-            if !matches!(
-                state,
-                AccountState::NoticePending | AccountState::TemporaryPassword
-            ) {
-                return Err(ServiceError::WrongState(
-                    "通知書を発行できるのは「通知書未発行」または「初期パスワード未変更」のアカウントです。",
-                ));
-            }
+            // issue_in decides each account's state under the write lock.
             let p = self
                 .issue_in(&mut tx, permit, user, &actor, addr.clone(), action)
                 .await?;
@@ -186,6 +178,10 @@ impl App {
         issued: &[(&UserRecord, IssuedPassword)],
         receipt_list: bool,
     ) -> Result<Vec<u8>> {
+        let login_url = self
+            .settings
+            .notice_login_url()
+            .map_err(ServiceError::WrongState)?;
         let today = jst_date(self.now());
         let issued_on = match wareki(today) {
             Some(w) => format!("{}（{w}）", format_date(today)),
@@ -207,7 +203,7 @@ impl App {
                 login_id: p.login_id.clone(),
                 password: p.password.clone(),
                 password_expires: format_jst(p.expires_at),
-                login_url: self.settings.login_url.clone(),
+                login_url: login_url.clone(),
                 issuer: issuer_label.clone(),
                 contact: self.settings.notice_contact.clone(),
             })

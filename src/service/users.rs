@@ -14,6 +14,7 @@ use crate::store::orgs::{self, Institution};
 use crate::store::search::{self, Page};
 use crate::store::sessions;
 use crate::store::users::{self, Home, UserRecord};
+use crate::store::Tx;
 
 use super::{App, Result, ServiceError};
 
@@ -81,6 +82,47 @@ impl App {
         } else {
             Err(ServiceError::Invalid(errors))
         }
+    }
+
+    /// Tombstones, inside `tx`, the expired accounts holding any of these (DB, 医籍登録番号): the
+    /// number passes to its new holder and the unique index over non-deleted accounts keeps the
+    /// one-active-number rule (DESIGN §3). Each tombstone is audited.
+    pub(super) async fn tombstone_expired_doctors(
+        &self,
+        tx: &mut Tx,
+        numbers: &[(Db, &str)],
+        except: Option<i64>,
+        actor: &AuditActor,
+        addr: Option<String>,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut entries = Vec::new();
+        for db in [Db::Nanbyo, Db::Shoman] {
+            let of_db: Vec<&str> = numbers
+                .iter()
+                .filter(|(d, _)| *d == db)
+                .map(|(_, n)| *n)
+                .collect();
+            if of_db.is_empty() {
+                continue;
+            }
+            for id in users::tombstone_expired_doctors(tx, db, &of_db, except, now).await? {
+                sessions::delete_for_user(&mut **tx, id).await?;
+                let Some(user) = users::by_id(&mut **tx, id).await? else {
+                    continue;
+                };
+                entries.push(
+                    AuditEntry::new(actor.clone(), Action::Delete, Outcome::Success)
+                        .target(AuditTarget::user(&user))
+                        .addr(addr.clone())
+                        .details(
+                            "有効期限切れ。同じ医籍登録番号で新しいアカウントを登録したため削除",
+                        ),
+                );
+            }
+        }
+        audit::append_many(tx, &self.keys.audit, &entries, now).await?;
+        Ok(())
     }
 
     /// The institutions an actor may register into (its own, or those of its municipality).
@@ -184,6 +226,14 @@ impl App {
             {
                 return Err(invalid("medical_reg_no", DUPLICATE_DOCTOR));
             }
+            self.tombstone_expired_doctors(
+                &mut tx,
+                &[(db, n.as_str())],
+                None,
+                &AuditActor::user(actor),
+                addr.clone(),
+            )
+            .await?;
         }
         let home = Home::Institution {
             institution_id: institution.id,
@@ -198,7 +248,7 @@ impl App {
             .target(AuditTarget::user(&user))
             .addr(addr)
             .details(format!("{}（{}）を登録", user_type.label(), db.label()));
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -271,6 +321,7 @@ impl App {
         self.check_printable(&profile)?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
+        let target = &super::accounts::current(&mut tx, permit).await?;
         let expiring = profile.expires_on.is_some_and(|d| d < jst_date(now));
         if expiring {
             self.check_removable(&mut tx, target, now).await?;
@@ -282,6 +333,14 @@ impl App {
             {
                 return Err(invalid("medical_reg_no", DUPLICATE_DOCTOR));
             }
+            self.tombstone_expired_doctors(
+                &mut tx,
+                &[(db, n.as_str())],
+                Some(target.id),
+                &AuditActor::user(actor),
+                addr.clone(),
+            )
+            .await?;
         }
         users::update_profile(&mut tx, permit, &profile, now).await?;
         if expiring {
@@ -296,7 +355,7 @@ impl App {
             } else {
                 format!("変更: {}", changed.join("、"))
             });
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         self.user_by_id(target.id).await
     }
@@ -329,11 +388,14 @@ impl App {
         &self,
         actor: &UserRecord,
         permit: &Permit,
-        target: &UserRecord,
         addr: Option<String>,
     ) -> Result<()> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
+        // Decided on the stored row under the write lock: of three parallel submits, one deletes
+        // and the others find the tombstone; of two 責任者 deleting each other, the second finds
+        // itself the last one.
+        let target = &super::accounts::current(&mut tx, permit).await?;
         if let Err(e) = self.check_removable(&mut tx, target, now).await {
             drop(tx);
             if let ServiceError::Denied(d) = &e {
@@ -347,7 +409,7 @@ impl App {
         let entry = AuditEntry::new(AuditActor::user(actor), Action::Delete, Outcome::Success)
             .target(AuditTarget::user(target))
             .addr(addr);
-        audit::append(&self.store, &mut tx, &self.keys.audit, &entry, now).await?;
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -102,28 +102,20 @@ impl AuditEntry {
     }
 }
 
-/// Appends `entry` to the chain inside `tx` (which must be a write transaction from
-/// [`Store::begin_write`]).
-pub async fn append(
-    store: &Store,
-    tx: &mut Tx,
-    key: &SecretKey,
-    entry: &AuditEntry,
-    now: i64,
-) -> Result<()> {
-    append_many(store, tx, key, std::slice::from_ref(entry), now).await
+/// Appends `entry` to the chain inside `tx`, which must be a write transaction from
+/// [`Store::begin_write`]: its lock is what keeps concurrent appenders from forking the chain.
+pub async fn append(tx: &mut Tx, key: &SecretKey, entry: &AuditEntry, now: i64) -> Result<()> {
+    append_many(tx, key, std::slice::from_ref(entry), now).await
 }
 
 /// Appends several entries in order: the chain's head is read once, each MAC is computed from the one
 /// before (a 10,000-row import writes 10,000 entries without 10,000 look-ups).
 pub async fn append_many(
-    store: &Store,
     tx: &mut Tx,
     key: &SecretKey,
     entries: &[AuditEntry],
     now: i64,
 ) -> Result<()> {
-    store.dialect().lock_audit_chain(tx).await?;
     let last = sqlx::query("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut **tx)
         .await?;
@@ -205,7 +197,7 @@ pub async fn append_many(
 /// Appends one entry in a transaction of its own (for events that change nothing else).
 pub async fn record(store: &Store, key: &SecretKey, entry: &AuditEntry, now: i64) -> Result<()> {
     let mut tx = store.begin_write().await?;
-    append(store, &mut tx, key, entry, now).await?;
+    append(&mut tx, key, entry, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -77,21 +77,47 @@ impl Dialect {
         Ok(())
     }
 
+    /// A write transaction that is serialised against every other from its first statement, so a
+    /// decision read inside it (a lockout count, the last active 責任者, an import's duplicates, the
+    /// audit chain's head) still holds when its write commits, across processes and instances.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE` takes the database's write lock. PostgreSQL: a plain (READ COMMITTED)
+    /// transaction whose first statement takes the audit chain's table lock in a mode that conflicts
+    /// with itself — every write transaction appends to the chain, so this is the one lock they all
+    /// share — which is PostgreSQL's `BEGIN IMMEDIATE`: each later statement sees every transaction
+    /// that committed before the lock was granted, and none can commit in between. Readers are not
+    /// blocked. SERIALIZABLE was not chosen: it would need a retry loop around every operation and a
+    /// mid-transaction `LOCK TABLE` defeats it anyway.
     pub(super) async fn begin_write(self, pool: &AnyPool) -> sqlx::Result<Tx> {
         match self {
             Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => pool.begin().await,
+            Dialect::Postgres => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
         }
     }
 
-    /// Serialises appends to the audit chain. SQLite's `BEGIN IMMEDIATE` already holds the database's
-    /// write lock; PostgreSQL locks the table against other appenders (readers are not blocked).
-    pub(super) async fn lock_audit_chain(self, tx: &mut Tx) -> sqlx::Result<()> {
-        if self == Dialect::Postgres {
-            sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut **tx)
-                .await?;
+    /// Whether `e` is a unique-constraint violation (a conflict a user can cause, e.g. the same file
+    /// imported twice at once), so that it can be answered in Japanese rather than in database text.
+    pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+    }
+
+    /// Whether `e` says the disk (or the database's quota) is full: SQLite's SQLITE_FULL (13), or
+    /// PostgreSQL's `disk_full` (53100) and `out_of_memory`-class storage errors.
+    pub fn is_storage_full(e: &sqlx::Error) -> bool {
+        match e {
+            sqlx::Error::Database(d) => {
+                let code = d.code();
+                let code = code.as_deref().unwrap_or("");
+                code == "13" || code == "53100" || d.message().contains("database or disk is full")
+            }
+            sqlx::Error::Io(io) => io.raw_os_error() == Some(28), // ENOSPC
+            _ => false,
         }
-        Ok(())
     }
 }

@@ -104,10 +104,11 @@ pub struct ActiveKeys {
     pub doctors: HashMap<(String, String), String>,
 }
 
-pub async fn active_keys<'e, E>(db: E, institution_ids: &[i64], today: &str) -> Result<ActiveKeys>
-where
-    E: AnyExecutor<'e> + Copy,
-{
+pub async fn active_keys(
+    db: &mut sqlx::AnyConnection,
+    institution_ids: &[i64],
+    today: &str,
+) -> Result<ActiveKeys> {
     let mut people = HashMap::new();
     if !institution_ids.is_empty() {
         let mut q = SqlBuilder::new(
@@ -122,7 +123,7 @@ where
             q.bind_int(*id);
         }
         q.push(")");
-        for r in q.build().fetch_all(db).await? {
+        for r in q.build().fetch_all(&mut *db).await? {
             let key = (
                 r.try_get::<i64, _>("institution_id")?,
                 r.try_get::<String, _>("db")?,
@@ -139,7 +140,7 @@ where
          AND deleted_at IS NULL AND (expires_on IS NULL OR expires_on >= $1)",
     )
     .bind(today.to_string())
-    .fetch_all(db)
+    .fetch_all(&mut *db)
     .await?;
     for r in rows {
         doctors.insert(

@@ -4,10 +4,12 @@
 pub mod audit;
 pub mod dialect;
 pub mod imports;
+pub mod keys;
 pub mod orgs;
 pub mod search;
 pub mod sessions;
 pub mod sql;
+pub mod throttle;
 pub mod users;
 
 use std::path::Path;

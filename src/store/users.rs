@@ -439,6 +439,71 @@ pub async fn count_active_officers<'e>(
     Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
 }
 
+/// Counts a failed login in the database (`failed_logins + 1 … RETURNING`, never from a number read
+/// earlier) and returns the new count, or `None` when the account is already locked (then nothing
+/// is counted: failures after the lock are not "the 6th in a row").
+pub async fn count_failed_login(tx: &mut Tx, user_id: i64) -> Result<Option<u32>> {
+    let row = sqlx::query(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 AND locked_at IS NULL \
+         RETURNING failed_logins",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        let n = r.try_get::<i64, _>("failed_logins")?;
+        Ok(n.clamp(0, i64::from(u32::MAX)) as u32)
+    })
+    .transpose()
+}
+
+/// Locks the account (the lockout policy decided that this failure locks it).
+pub async fn lock(tx: &mut Tx, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET locked_at = $1 WHERE id = $2 AND locked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Tombstones the expired (not deleted) accounts holding one of `numbers` in `target_db`, so that a
+/// new holder fits the unique index over non-deleted accounts (DESIGN §3); `except` (the account
+/// being edited) is never among them. Returns their ids.
+pub async fn tombstone_expired_doctors(
+    tx: &mut Tx,
+    target_db: Db,
+    numbers: &[&str],
+    except: Option<i64>,
+    now: i64,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for chunk in numbers.chunks(500) {
+        let mut q = super::sql::SqlBuilder::new("UPDATE users SET deleted_at = ");
+        q.bind_int(now)
+            .push(", password_hash = NULL, temp_password_mac = NULL, temp_password_expires_at = NULL, updated_at = ")
+            .bind_int(now)
+            .push(" WHERE deleted_at IS NULL AND expires_on IS NOT NULL AND expires_on < ")
+            .bind_text(today(now))
+            .push(" AND db = ")
+            .bind_text(target_db.as_str())
+            .push(" AND id <> ")
+            .bind_int(except.unwrap_or(-1))
+            .push(" AND medical_reg_no IN (");
+        for (i, n) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind_text(*n);
+        }
+        q.push(") RETURNING id");
+        for row in q.build().fetch_all(&mut **tx).await? {
+            ids.push(row.try_get::<i64, _>("id")?);
+        }
+    }
+    Ok(ids)
+}
+
 /// Saves the lockout facts after a failed or successful login.
 pub async fn save_lockout<'e>(
     db: impl AnyExecutor<'e>,

@@ -295,7 +295,7 @@ async fn delete_submit(
     let (permit, target) = app
         .authorize(me, id, Action::Delete, addr.0.clone())
         .await?;
-    app.delete(me, &permit, &target, addr.0).await?;
+    app.delete(me, &permit, addr.0).await?;
     Ok(Flash::success(
         Redirect::to("/users"),
         format!("{}さんのアカウントを削除しました。", target.full_name()),

@@ -76,7 +76,7 @@ pub struct WebError(pub ServiceError);
 
 impl WebError {
     pub fn from_store(e: StoreError) -> WebError {
-        WebError(ServiceError::Store(e))
+        WebError(ServiceError::from(e))
     }
 }
 
@@ -97,6 +97,10 @@ impl<'r> Responder<'r, 'static> for WebError {
             ServiceError::Pdf(e) => {
                 rocket::error!("pdf: {e}");
                 (Status::InternalServerError, format!("通知書（PDF）を作成できませんでした。初期パスワードは発行していません。{e}"))
+            }
+            ServiceError::StorageFull => {
+                rocket::error!("store: disk full");
+                (Status::InsufficientStorage, self.0.to_string())
             }
             ServiceError::Store(e) => {
                 rocket::error!("store: {e}");

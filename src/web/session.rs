@@ -7,7 +7,7 @@
 
 use rocket::data::{self, Data, FromData};
 use rocket::form::{Contextual, Form, FromForm};
-use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::http::{Cookie, CookieJar, Method, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 
@@ -109,11 +109,14 @@ pub(super) async fn request_session<'r>(req: &'r Request<'_>) -> &'r RequestSess
     .await
 }
 
-/// The CSRF token of a visitor who is not logged in, bound to a random pre-session cookie.
+/// The CSRF token of a visitor who is not logged in, bound to a random pre-session cookie. Every
+/// GET of the login page draws a new value: a value planted in the browser (by another host of the
+/// hospital's domain, or on plain HTTP) is never the one a login form's token is issued for.
 fn pre_session_csrf(req: &Request<'_>, jar: &CookieJar<'_>) -> String {
     let policy = cookie_policy(req);
+    let renew = req.method() == Method::Get && req.uri().path() == "/login";
     let value = match jar.get(policy.pre_session_name()) {
-        Some(c) if c.value().len() >= 32 => c.value().to_string(),
+        Some(c) if !renew && c.value().len() >= 32 => c.value().to_string(),
         _ => {
             let v = credentials::generate_session_token();
             jar.add(policy.cookie(policy.pre_session_name(), v.clone()));
@@ -197,6 +200,35 @@ impl<'r> FromRequest<'r> for MaybeUser {
     }
 }
 
+/// Whether the browser says this request comes from another site: `Sec-Fetch-Site` other than
+/// same-origin / none, or an `Origin` whose host is not the one the request was sent to (nor the
+/// configured `login_url`'s). An `Origin: null` (Chromium sends it under `Referrer-Policy:
+/// no-referrer`) and a missing one say nothing, and the CSRF token alone decides.
+pub(super) fn from_another_site(req: &Request<'_>) -> bool {
+    let headers = req.headers();
+    if let Some(site) = headers.get_one("Sec-Fetch-Site") {
+        if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
+            return true;
+        }
+    }
+    let Some(origin) = headers.get_one("Origin").map(str::trim) else {
+        return false;
+    };
+    if origin.eq_ignore_ascii_case("null") {
+        return false;
+    }
+    let authority = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or("").to_ascii_lowercase())
+    };
+    let Some(from) = authority(origin) else {
+        return true;
+    };
+    let host = headers.get_one("Host").map(str::to_ascii_lowercase);
+    let configured = app(req).settings.login_url.as_deref().and_then(authority);
+    Some(&from) != host.as_ref() && Some(&from) != configured.as_ref()
+}
+
 /// A form whose `csrf` field matched the request's token. The form is parsed with
 /// [`Contextual`], so a handler can re-render it with the values typed and the errors found.
 pub struct CsrfForm<'r, T>(pub Contextual<'r, T>);
@@ -206,6 +238,9 @@ impl<'r, T: FromForm<'r> + Send + 'r> FromData<'r> for CsrfForm<'r, T> {
     type Error = ();
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        if from_another_site(req) {
+            return Outcome::Error((Status::Forbidden, ()));
+        }
         let session = request_session(req).await;
         if session.failed {
             return Outcome::Error((Status::InternalServerError, ()));
