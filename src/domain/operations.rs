@@ -25,6 +25,12 @@ impl Operations {
         if may_manage(actor, target).is_err() {
             return Operations::default();
         }
+        Operations::in_state(state)
+    }
+
+    /// What an account's state allows, for whoever may manage it. The service asks this again
+    /// under the write lock, on the state as stored then.
+    pub fn in_state(state: AccountState) -> Operations {
         let alive = !matches!(state, AccountState::Deleted);
         Operations {
             edit: alive,

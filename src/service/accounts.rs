@@ -3,9 +3,9 @@
 
 use crate::domain::audit::{Action, Outcome};
 use crate::domain::credentials;
+use crate::domain::operations::Operations;
 use crate::domain::roles::Permit;
 use crate::domain::time::format_jst;
-use crate::domain::AccountState;
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
 use crate::store::users::{self, UserRecord};
 use crate::store::{sessions, Tx};
@@ -75,10 +75,7 @@ impl App {
             .await?
             .facts()
             .state(&self.settings.lockout(), now);
-        if !matches!(
-            state,
-            AccountState::NoticePending | AccountState::TemporaryPassword
-        ) {
+        if !Operations::in_state(state).notice {
             return Err(ServiceError::WrongState(NOT_ISSUABLE));
         }
         let password = credentials::generate_temp_password();
@@ -127,6 +124,17 @@ impl App {
         addr: Option<String>,
     ) -> Result<UserRecord> {
         let mut tx = self.store.begin_write().await?;
+        // DESIGN §6: a reset is for an account that has a password. One already 通知書未発行 (just
+        // reset — a double submit, or another manager got there first) needs its notice instead.
+        let state = current(&mut tx, permit)
+            .await?
+            .facts()
+            .state(&self.settings.lockout(), self.now());
+        if !Operations::in_state(state).reset {
+            return Err(ServiceError::WrongState(
+                "パスワード初期化ができるのは「有効」または「初期パスワード未変更」のアカウントです（既に初期化されている場合は、通知書を発行してください）。",
+            ));
+        }
         self.reset_in(&mut tx, permit, verified_by, actor, addr)
             .await?;
         tx.commit().await?;
