@@ -1,5 +1,6 @@
 //! The one binary's commands (DESIGN §10). The server and the console read the same configuration.
 
+mod backup;
 mod serve;
 
 use std::path::PathBuf;
@@ -75,6 +76,18 @@ enum Command {
     /// 操作履歴
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// データベースの一貫したバックアップを作成する（サーバの稼働中でも可。SQLiteのみ）
+    Backup {
+        /// 書き出すファイル（既存のファイルは上書きしません）
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// バックアップから復元する（サーバの停止中のみ。置き換える前のデータベースは残します）
+    Restore {
+        /// backup で作成したファイル
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
     /// データベースのマイグレーションを実行して終了する
     Migrate,
 }
@@ -203,6 +216,17 @@ pub async fn run() -> ExitCode {
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::serve(figment, settings, keys).await,
+        // The database in place may be the very thing being replaced: restore opens only the file.
+        Command::Restore { from } => backup::restore(settings, keys, &from).await,
+        Command::Backup { to } => {
+            let app = match App::open(settings, keys, Arc::new(SystemClock)).await {
+                Ok(app) => app,
+                Err(e) => return fail(&format!("データベースを開けません: {e}")),
+            };
+            let code = backup::backup(&app, &to).await;
+            app.store.close().await;
+            code
+        }
         other => {
             let app = match App::open(settings, keys, Arc::new(SystemClock)).await {
                 Ok(app) => app,
@@ -398,7 +422,9 @@ fn print_credentials(login_id: &str, password: &str, expires_at: i64) {
 async fn console(app: &App, command: Command) -> ExitCode {
     let result: Result<(), ServiceError> = async {
         match command {
-            Command::Serve => unreachable!("handled by run"),
+            Command::Serve | Command::Backup { .. } | Command::Restore { .. } => {
+                unreachable!("handled by run")
+            }
             Command::Migrate => println!("マイグレーションを実行しました。"),
             Command::Municipality(MunicipalityCommand::Add { code, name }) => {
                 let m = app.add_municipality(&code, &name).await?;

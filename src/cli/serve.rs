@@ -26,6 +26,11 @@ pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode
         ));
     }
     let secure = config.tls_enabled() || settings.behind_tls_proxy;
+    // Held until the server stops: `restore` refuses while any server uses this data folder.
+    let _serving = match super::backup::hold_for_serving(&settings) {
+        Ok(lock) => lock,
+        Err(message) => return super::fail(&message),
+    };
     match settings.notice_login_url() {
         Ok(url) if settings.login_url.is_none() => eprintln!(
             "警告: login_url が設定されていないため、通知書にはこのサーバのアドレス {url} を印刷します。\

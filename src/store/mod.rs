@@ -2,6 +2,7 @@
 //! BIGINT instants, TEXT dates); what must differ is kept in [`dialect`].
 
 pub mod audit;
+pub mod backup;
 pub mod dialect;
 pub mod imports;
 pub mod keys;
