@@ -26,7 +26,9 @@ use crate::store::Store;
 pub struct Settings {
     /// The data folder (`NANBYO_DATA_DIR`, default `./data`).
     pub data_dir: PathBuf,
-    /// `sqlite://…` or `postgres://…`; default: `nanbyo.db` in the data folder.
+    /// The database in effect (`sqlite://…` or `postgres://…`), as [`resolve_database`] found it:
+    /// `databases.nanbyo.url`, or the older top-level `database_url`; unset, `nanbyo.db` in the
+    /// data folder.
     pub database_url: Option<String>,
     pub lockout_threshold: u32,
     /// Minutes until a lock releases itself; 0 = only by hand.
@@ -138,6 +140,31 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| Store::default_url(&self.data_dir))
     }
+}
+
+/// Finds the database URL — `databases.nanbyo.url` (Rocket's convention: `[default.databases.nanbyo]`
+/// in Rocket.toml, or `ROCKET_DATABASES={nanbyo={url="…"}}`), else the older `database_url` (with a
+/// warning), else SQLite in the data folder — and writes it back into the figment, so that
+/// rocket_db_pools' fairing (which sees only `databases.nanbyo`) and the console open the same one.
+/// Returns the warning to print, if any.
+pub fn resolve_database(figment: Figment, settings: &mut Settings) -> (Figment, Option<String>) {
+    let key = format!("databases.{}.url", crate::store::pool::NAME);
+    let (url, warning) = match figment.extract_inner::<String>(&key) {
+        Ok(url) => (url, None),
+        Err(_) => match settings.database_url.clone() {
+            Some(url) => (
+                url,
+                Some(format!(
+                    "database_url は古い設定です。Rocket.toml の [default.databases.{name}] に url = \"…\" を書くか、\
+                     環境変数 ROCKET_DATABASES={{{name}={{url=\"…\"}}}} を使ってください（今回は database_url を使います）。",
+                    name = crate::store::pool::NAME
+                )),
+            ),
+            None => (Store::default_url(&settings.data_dir), None),
+        },
+    };
+    settings.database_url = Some(url.clone());
+    (figment.merge(Serialized::global(&key, url)), warning)
 }
 
 /// Why a notice cannot be issued on a LAN server without `login_url`.
@@ -333,6 +360,35 @@ mod tests {
         let configured = release().merge(Serialized::global("secret_key", own.clone()));
         let config: rocket::Config = with_secret_key(configured, &keys).extract().unwrap();
         assert!(config.secret_key != expected);
+    }
+
+    #[test]
+    fn the_database_url_follows_rocket_s_convention_then_the_old_key_then_the_data_folder() {
+        let base = || Figment::from(Serialized::defaults(Settings::default()));
+        let url_of = |figment: Figment| {
+            let mut settings: Settings = figment.extract().unwrap();
+            let (figment, warning) = resolve_database(figment, &mut settings);
+            let focused: String = figment
+                .focus("databases.nanbyo")
+                .extract_inner("url")
+                .unwrap();
+            assert_eq!(Some(&focused), settings.database_url.as_ref());
+            (focused, warning.is_some())
+        };
+        assert_eq!(
+            url_of(base()),
+            ("sqlite://data/nanbyo.db?mode=rwc".to_string(), false)
+        );
+        let old = base().merge(Serialized::default("database_url", "postgres://a@h/old"));
+        assert_eq!(
+            url_of(old.clone()),
+            ("postgres://a@h/old".to_string(), true)
+        );
+        let new = old.merge(Serialized::default(
+            "databases.nanbyo.url",
+            "postgres://a@h/new",
+        ));
+        assert_eq!(url_of(new), ("postgres://a@h/new".to_string(), false));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use rocket::figment::Figment;
 
 use crate::config::{self, Keys, Settings};
 use crate::domain::account::RawProfile;
@@ -195,10 +196,14 @@ enum AuditCommand {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let figment = config::figment();
-    let settings: Settings = match figment.extract() {
+    let mut settings: Settings = match figment.extract() {
         Ok(s) => s,
         Err(e) => return fail(&format!("設定を読み込めません: {e}")),
     };
+    let (figment, warning) = config::resolve_database(figment, &mut settings);
+    if let Some(w) = warning {
+        eprintln!("警告: {w}");
+    }
     let keys = match Keys::load(&settings) {
         Ok(k) => k,
         Err(e) => {
@@ -219,7 +224,7 @@ pub async fn run() -> ExitCode {
         // The database in place may be the very thing being replaced: restore opens only the file.
         Command::Restore { from } => backup::restore(settings, keys, &from).await,
         Command::Backup { to } => {
-            let app = match App::open(settings, keys, Arc::new(SystemClock)).await {
+            let app = match open_app(&figment, settings, keys).await {
                 Ok(app) => app,
                 Err(e) => return fail(&format!("データベースを開けません: {e}")),
             };
@@ -228,7 +233,7 @@ pub async fn run() -> ExitCode {
             code
         }
         other => {
-            let app = match App::open(settings, keys, Arc::new(SystemClock)).await {
+            let app = match open_app(&figment, settings, keys).await {
                 Ok(app) => app,
                 Err(e) => return fail(&format!("データベースを開けません: {e}")),
             };
@@ -237,6 +242,17 @@ pub async fn run() -> ExitCode {
             code
         }
     }
+}
+
+/// The console's application, on the store opened by the same `rocket_db_pools::Pool::init` and
+/// figment as the server's `Db` fairing.
+async fn open_app(figment: &Figment, settings: Settings, keys: Keys) -> Result<App, ServiceError> {
+    use rocket_db_pools::Pool;
+    let store = crate::store::Store::init(
+        &figment.focus(&format!("databases.{}", crate::store::pool::NAME)),
+    )
+    .await?;
+    App::on_store(store, settings, keys, Arc::new(SystemClock)).await
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -8,7 +8,6 @@ use rocket::figment::Figment;
 
 use crate::config::{self, Keys, Settings};
 use crate::domain::time::SystemClock;
-use crate::service::App;
 use crate::web;
 
 pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode {
@@ -39,10 +38,6 @@ pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode
         Ok(_) => {}
         Err(message) => eprintln!("警告: {message}"),
     }
-    let app = match App::open(settings, keys, Arc::new(SystemClock)).await {
-        Ok(app) => app,
-        Err(e) => return super::fail(&format!("データベースを開けません: {e}")),
-    };
     let scheme = if config.tls_enabled() {
         "https"
     } else {
@@ -61,11 +56,8 @@ pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode
             );
         })
     });
-    match web::build(app, figment, secure)
-        .attach(started)
-        .launch()
-        .await
-    {
+    let rocket = web::build_on_database(figment, settings, keys, Arc::new(SystemClock), secure);
+    match rocket.attach(started).launch().await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => super::fail(&launch_error(&e, &config)),
     }
@@ -84,6 +76,10 @@ fn launch_error(e: &rocket::Error, config: &rocket::Config) -> String {
         ErrorKind::Config(c) => format!(
             "Rocket.toml または ROCKET_* の設定に誤りがあります: {c}"
         ),
+        // The database fairing said why in Japanese above (rocket_db_pools adds a line of its own).
+        ErrorKind::FailedFairings(_) => "データベースを開けないため、サーバを起動できません（理由は上のメッセージを参照してください）。\
+             Rocket.toml の [default.databases.nanbyo] url（または ROCKET_DATABASES）とデータフォルダを確認してください。"
+            .to_string(),
         ErrorKind::InsecureSecretKey(_) => "secret_key の設定が安全ではありません。Rocket.toml の secret_key と環境変数 \
              ROCKET_SECRET_KEY を削除すると、データフォルダの keys/ に生成した鍵が使われます。"
             .to_string(),

@@ -130,8 +130,19 @@ pub struct App {
 impl App {
     /// Opens (creating and migrating) the database named by the settings.
     pub async fn open(settings: Settings, keys: Keys, clock: Arc<dyn Clock>) -> Result<App> {
-        let fonts = load_fonts(&settings)?;
         let store = Store::open(&settings.database_url()).await?;
+        App::on_store(store, settings, keys, clock).await
+    }
+
+    /// The application on an opened store (the server's `Db` fairing, the console's `Pool::init`),
+    /// refusing keys other than those the database was first used with.
+    pub async fn on_store(
+        store: Store,
+        settings: Settings,
+        keys: Keys,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App> {
+        let fonts = load_fonts(&settings)?;
         check_keys(&store, &keys, clock.now()).await?;
         Ok(App::with_store(store, settings, keys, clock, fonts))
     }

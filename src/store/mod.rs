@@ -7,6 +7,7 @@ pub mod dialect;
 pub mod imports;
 pub mod keys;
 pub mod orgs;
+pub mod pool;
 pub mod search;
 pub mod sessions;
 pub mod sql;

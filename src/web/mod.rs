@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod database;
 pub mod forms;
 pub mod health;
 pub mod imports;
@@ -28,17 +29,39 @@ use crate::store::StoreError;
 use session::{AuthRedirect, CookiePolicy};
 use view::{Page, Views};
 
-/// The server: the application state, the screens, the error pages and the security headers.
-/// `secure` marks cookies `Secure`/`__Host-` (TLS here or at a proxy in front).
+/// The server on an application already opened (tests, tools): the screens, the error pages and
+/// the security headers. `secure` marks cookies `Secure`/`__Host-` (TLS here or at a proxy in front).
 pub fn build(app: App, figment: Figment, secure: bool) -> Rocket<Build> {
-    // An upload may be as large as the import accepts (DESIGN §9), and no larger: Rocket refuses the
-    // rest rather than truncating it.
+    screens(rocket::custom(limited(figment)).manage(app), secure)
+}
+
+/// The server as `serve` runs it: the store is opened by `rocket_db_pools`' fairing from
+/// `databases.nanbyo`, and the application built on it.
+pub fn build_on_database(
+    figment: Figment,
+    settings: crate::config::Settings,
+    keys: crate::config::Keys,
+    clock: std::sync::Arc<dyn crate::domain::time::Clock>,
+    secure: bool,
+) -> Rocket<Build> {
+    use rocket_db_pools::Database;
+    let rocket = rocket::custom(limited(figment))
+        .attach(database::Db::init())
+        .attach(database::app_on_db(settings, keys, clock));
+    screens(rocket, secure)
+}
+
+/// An upload may be as large as the import accepts (DESIGN §9), and no larger: Rocket refuses the
+/// rest rather than truncating it.
+fn limited(figment: Figment) -> Figment {
     let max = crate::import::Limits::default().max_bytes;
-    let figment = figment
+    figment
         .merge(("limits.file", max))
-        .merge(("limits.data-form", max + 64 * 1024));
-    rocket::custom(figment)
-        .manage(app)
+        .merge(("limits.data-form", max + 64 * 1024))
+}
+
+fn screens(rocket: Rocket<Build>, secure: bool) -> Rocket<Build> {
+    rocket
         .manage(Views::load())
         .manage(CookiePolicy { secure })
         .attach(SecurityHeaders { hsts: secure })
