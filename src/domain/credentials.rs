@@ -2,8 +2,8 @@
 //! password hashing (argon2id), session tokens and CSRF tokens. Pure functions: randomness comes from
 //! the OS, keys are passed in.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Argon2, Params, PasswordHash};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -117,16 +117,92 @@ pub fn equal_secret(a: &str, b: &str) -> bool {
 /// argon2id with m=19456 KiB, t=2, p=1 (the crate's defaults) and a fresh salt. Slow on purpose
 /// (about 20 ms): callers run it on the blocking pool under a concurrency cap.
 pub fn hash_password(password: &str) -> String {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .expect("argon2 with default parameters and an OS salt")
-        .to_string()
+    hash_password_with(password, &mut HashMemory::new())
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
+    verify_password_with(password, phc, &mut HashMemory::new())
+}
+
+/// argon2id's working memory (m = 19456 KiB), allocated once and reused: a login flood then costs
+/// no fresh 19 MiB allocations, which the allocator would keep per thread long after the flood.
+pub struct HashMemory(Vec<argon2::Block>);
+
+impl HashMemory {
+    pub fn new() -> HashMemory {
+        HashMemory(vec![
+            argon2::Block::default();
+            Params::DEFAULT.block_count()
+        ])
+    }
+
+    fn blocks(&mut self, params: &Params) -> &mut [argon2::Block] {
+        if self.0.len() < params.block_count() {
+            // A hash made with other parameters (a changed default): grow once, keep it.
+            self.0
+                .resize(params.block_count(), argon2::Block::default());
+        }
+        &mut self.0[..params.block_count()]
+    }
+}
+
+impl Default for HashMemory {
+    fn default() -> Self {
+        HashMemory::new()
+    }
+}
+
+/// argon2id with the default parameters (m=19456 KiB, t=2, p=1) and a fresh 16-byte salt, as a
+/// PHC string, computed in `memory`.
+pub fn hash_password_with(password: &str, memory: &mut HashMemory) -> String {
+    let mut salt = [0u8; 16];
+    OsRng.fill(&mut salt);
+    let params = Params::DEFAULT;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt,
+            &mut out,
+            memory.blocks(&params),
+        )
+        .expect("argon2 with default parameters");
+    PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(argon2::Version::V0x13.into()),
+        params: ParamsString::try_from(&params).expect("default parameters"),
+        salt: Some(Salt::new(&salt).expect("16-byte salt")),
+        hash: Some(Output::new(&out).expect("32-byte output")),
+    }
+    .to_string()
+}
+
+/// Verifies `password` against a PHC string (any argon2 variant and parameters), in `memory`.
+pub fn verify_password_with(password: &str, phc: &str, memory: &mut HashMemory) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        argon2::Algorithm::try_from(hash.algorithm.as_str()),
+        Params::try_from(&hash),
+        hash.salt.as_ref(),
+        hash.hash.as_ref(),
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut out = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        memory.blocks(&params),
+    );
+    computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// A hash to verify against when there is no real one, so that every failed login costs the same.
@@ -199,6 +275,31 @@ mod tests {
         assert!(verify_password("Kumo-no-ue7Sora", &h));
         assert!(!verify_password("Kumo-no-ue7Sorb", &h));
         assert!(!verify_password("x", "not a hash"));
+        // The reused-memory path writes and reads the same PHC strings as the library's own.
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let mut memory = HashMemory::new();
+        let ours = hash_password_with("Kumo-no-ue7Sora", &mut memory);
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        assert!(Argon2::default()
+            .verify_password(b"Kumo-no-ue7Sora", ours.as_str())
+            .is_ok());
+        let theirs = Argon2::default()
+            .hash_password(b"Kumo-no-ue7Sora")
+            .unwrap()
+            .to_string();
+        assert!(verify_password_with(
+            "Kumo-no-ue7Sora",
+            &theirs,
+            &mut memory
+        ));
+        assert!(!verify_password_with(
+            "Kumo-no-ue7Sorb",
+            &theirs,
+            &mut memory
+        ));
     }
 
     #[test]
