@@ -603,20 +603,25 @@ async fn the_csv_export_is_for_excel_and_is_itself_recorded() {
         .contains("期間（終了日）は西暦の日付"));
 }
 
-fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"))
-        .args(args)
+/// The binary with its data folder in `dir`, on the test's database when not the default.
+fn cli_on(dir: &std::path::Path, database: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
+    cmd.args(args)
         .current_dir(dir)
         .env("NANBYO_DATA_DIR", dir)
         .env_remove("ROCKET_PROFILE")
-        .env_remove("ROCKET_CONFIG")
-        .output()
-        .unwrap()
+        .env_remove("ROCKET_CONFIG");
+    if let Some(url) = database {
+        cmd.env("ROCKET_DATABASE_URL", url);
+    }
+    cmd.output().unwrap()
 }
 
 #[tokio::test]
 async fn the_verify_command_reports_success_and_names_a_tampered_entry() {
     let dir = tempfile::tempdir().unwrap();
+    let database = database::test_database_url(dir.path());
+    let cli = |dir: &std::path::Path, args: &[&str]| cli_on(dir, database.as_deref(), args);
     let out = cli(
         dir.path(),
         &[
@@ -662,8 +667,8 @@ async fn the_verify_command_reports_success_and_names_a_tampered_entry() {
     assert!(stdout.contains("検証に成功"), "{stdout}");
     assert!(stdout.contains("（2件）"), "{stdout}");
 
-    let url = format!("sqlite://{}", dir.path().join("nanbyo.db").display());
-    let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+    let url = database::effective_url(database.as_deref(), dir.path());
+    let pool = database::connect(&url).await;
     let changed = sqlx::query("UPDATE audit_log SET details = 'x' WHERE seq = 2")
         .execute(&pool)
         .await

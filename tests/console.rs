@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use common::*;
-use nanbyo_accounts::config::{Keys, Settings};
+use nanbyo_accounts::config::Keys;
 use nanbyo_accounts::domain::account::RawProfile;
 use nanbyo_accounts::domain::time::SystemClock;
 use nanbyo_accounts::domain::{Db, UserType};
@@ -254,17 +254,20 @@ async fn audit_verify_names_the_first_tampered_entry() {
 
 // ---- The real binary ------------------------------------------------------------------------
 
-/// Runs the binary with its data folder in `dir` and no configuration file.
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"))
-        .args(args)
+/// Runs the binary with its data folder in `dir`, no configuration file, and the default database
+/// unless `database` names the test's own.
+fn run_in(dir: &Path, database: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
+    cmd.args(args)
         .current_dir(dir)
         .env("NANBYO_DATA_DIR", dir.join("data"))
         .env("ROCKET_CONFIG", dir.join("absent.toml"))
         .env_remove("ROCKET_PROFILE")
-        .env_remove("ROCKET_DATABASE_URL")
-        .output()
-        .expect("binary runs")
+        .env_remove("ROCKET_DATABASE_URL");
+    if let Some(url) = database {
+        cmd.env("ROCKET_DATABASE_URL", url);
+    }
+    cmd.output().expect("binary runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -303,45 +306,38 @@ const BOOTSTRAP: &[&str] = &[
 async fn the_binary_registers_bootstraps_refuses_a_second_bootstrap_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    let settings = test_settings(&dir.join("data"));
+    let run = |args: &[&str]| run_in(dir, settings.database_url.as_deref(), args);
 
-    let out = run(
-        dir,
-        &[
-            "municipality",
-            "add",
-            "--code",
-            "131041",
-            "--name",
-            "新宿区",
-        ],
-    );
+    let out = run(&[
+        "municipality",
+        "add",
+        "--code",
+        "131041",
+        "--name",
+        "新宿区",
+    ]);
     assert!(succeeded(&out, "municipality add").contains("131041 新宿区"));
-    let out = run(
-        dir,
-        &["municipality", "add", "--code", "131042", "--name", "誤り"],
-    );
+    let out = run(&["municipality", "add", "--code", "131042", "--name", "誤り"]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("検査数字"),
         "{}",
         text(&out.stderr)
     );
-    let out = run(
-        dir,
-        &[
-            "institution",
-            "add",
-            "--code",
-            "1311234567",
-            "--name",
-            "東京中央病院",
-            "--municipality",
-            "131041",
-        ],
-    );
+    let out = run(&[
+        "institution",
+        "add",
+        "--code",
+        "1311234567",
+        "--name",
+        "東京中央病院",
+        "--municipality",
+        "131041",
+    ]);
     succeeded(&out, "institution add");
 
-    let out = run(dir, BOOTSTRAP);
+    let out = run(BOOTSTRAP);
     let stdout = succeeded(&out, "bootstrap");
     let lines: Vec<&str> = stdout.lines().collect();
     let login_id = lines
@@ -358,7 +354,7 @@ async fn the_binary_registers_bootstraps_refuses_a_second_bootstrap_and_verifies
         .all(|b| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&b)));
     assert!(password.len() >= 16, "{password}");
 
-    let out = run(dir, BOOTSTRAP);
+    let out = run(BOOTSTRAP);
     assert!(!out.status.success(), "a second bootstrap is refused");
     let stderr = text(&out.stderr);
     assert!(
@@ -367,15 +363,11 @@ async fn the_binary_registers_bootstraps_refuses_a_second_bootstrap_and_verifies
     );
     assert!(!text(&out.stdout).contains("初期パスワード"));
 
-    let out = run(dir, &["audit", "verify"]);
+    let out = run(&["audit", "verify"]);
     let stdout = succeeded(&out, "audit verify");
     assert!(stdout.contains("（4件）"), "{stdout}");
 
     // The printed password is the one the server accepts.
-    let settings = Settings {
-        data_dir: dir.join("data"),
-        ..Settings::default()
-    };
     let keys = Keys::load(&settings).unwrap();
     let app = App::open(settings, keys, Arc::new(SystemClock))
         .await

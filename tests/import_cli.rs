@@ -1,13 +1,12 @@
 //! CSV一括登録 from the console (`import FILE --as LOGIN_ID`): an Excel file in Shift_JIS registers every
 //! row or none, the same file twice never registers anyone twice, warnings need confirmation.
 
-use std::path::Path;
 use std::process::Command;
 
 #[path = "common/console.rs"]
 mod console;
 
-use console::{login_id, Console};
+use console::{database, login_id, Console};
 
 impl Console {
     /// The 責任者 the files are imported as.
@@ -22,35 +21,42 @@ impl Console {
         let (ok, out, _) = self.run(&["audit", "verify"]);
         assert!(ok, "the audit chain verifies after every import");
         let _ = out;
-        let db = self.dir.path().join("nanbyo.db");
-        count_users(&db)
+        self.count_users()
     }
-}
 
-fn count_users(db: &Path) -> usize {
-    query_one(db, "SELECT COUNT(*) FROM users").parse().unwrap()
-}
+    fn count_users(&self) -> usize {
+        self.query_one("SELECT COUNT(*) FROM users")
+            .parse()
+            .unwrap()
+    }
 
-/// One value of a query on the database file, read as text.
-fn query_one(db: &Path, sql: &'static str) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::Row;
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-        let row = sqlx::query(sql).fetch_one(&pool).await.unwrap();
-        let v = row
-            .try_get::<String, _>(0)
-            .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
-            .unwrap();
-        pool.close().await;
-        v
-    })
+    /// The database is intact after a crash. SQLite: `PRAGMA integrity_check`. PostgreSQL has no such
+    /// check (a killed client cannot damage the server's files); there the killed client's sessions
+    /// must have ended (its transaction rolled back or committed, nothing pending) and the audit chain,
+    /// which every import appends to, must verify.
+    fn assert_intact(&self, label: &str) {
+        if database::on_postgres() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let others = self.query_one(
+                    "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                );
+                if others == "0" {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{label}: {others} sessions of a killed client still open"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let (ok, out, err) = self.run(&["audit", "verify"]);
+            assert!(ok, "{label}: the audit chain verifies: {out}{err}");
+        } else {
+            assert_eq!(self.query_one("PRAGMA integrity_check"), "ok", "{label}");
+        }
+    }
 }
 
 /// What Japanese Excel saves as 「CSV（コンマ区切り）」: Shift_JIS with CRLF.
@@ -141,7 +147,6 @@ fn one_bad_row_blocks_the_whole_file() {
 fn a_crash_at_any_step_leaves_all_or_nothing() {
     let c = Console::new();
     let me = c.responsible();
-    let db = c.dir.path().join("nanbyo.db");
     let rows = 3000;
     let mut text = format!("\u{feff}{HEADER}");
     for i in 0..rows {
@@ -151,10 +156,10 @@ fn a_crash_at_any_step_leaves_all_or_nothing() {
         ));
     }
     let file = c.write("big.csv", text.as_bytes());
-    let before = count_users(&db);
+    let before = c.count_users();
     let check = |label: &str| {
-        assert_eq!(query_one(&db, "PRAGMA integrity_check"), "ok", "{label}");
-        let n = count_users(&db);
+        c.assert_intact(label);
+        let n = c.count_users();
         assert!(
             n == before || n == before + rows,
             "{label}: {n} users: all of the batch or none"
@@ -192,7 +197,7 @@ fn a_crash_at_any_step_leaves_all_or_nothing() {
         !ok && err.contains("取り込み済みです"),
         "never twice: {err}"
     );
-    assert_eq!(count_users(&db), before + rows);
+    assert_eq!(c.count_users(), before + rows);
     assert!(c.run(&["audit", "verify"]).0);
 }
 
@@ -202,7 +207,9 @@ fn a_crash_at_any_step_leaves_all_or_nothing() {
 fn the_inbox_imports_each_dropped_file_and_files_the_result() {
     let c = Console::new();
     let me = c.responsible();
-    let inbox = c.dir.path().join("inbox");
+    // The script's layout: inbox/, done/ and failed/ side by side in NANBYO_IMPORT_DIR.
+    let base = c.dir.path().join("import");
+    let inbox = base.join("inbox");
     std::fs::create_dir_all(&inbox).unwrap();
     std::fs::write(
         inbox.join("good.csv"),
@@ -219,22 +226,23 @@ fn the_inbox_imports_each_dropped_file_and_files_the_result() {
     )
     .unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/nanbyo-import-inbox");
-    let out = Command::new("bash")
-        .arg(script)
+    let mut cmd = Command::new("bash");
+    cmd.arg(script)
+        .env("NANBYO_IMPORT_DIR", &base)
         .env("NANBYO_INBOX", &inbox)
         .env("NANBYO_IMPORT_AS", &me)
         .env("NANBYO_BIN", env!("CARGO_BIN_EXE_nanbyo-accounts"))
         .env("NANBYO_DATA_DIR", c.dir.path())
-        .env("ROCKET_CONFIG", c.dir.path().join("none.toml"))
-        .output()
-        .unwrap();
+        .env("ROCKET_CONFIG", c.dir.path().join("none.toml"));
+    c.configure(&mut cmd);
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let list = |d: &str| {
-        let mut v: Vec<String> = std::fs::read_dir(inbox.join(d))
+        let mut v: Vec<String> = std::fs::read_dir(base.join(d))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .collect();
@@ -246,27 +254,23 @@ fn the_inbox_imports_each_dropped_file_and_files_the_result() {
     assert_eq!(done.len(), 2, "{done:?}");
     assert!(done[0].ends_with("-good.csv") && done[1].ends_with("-good.csv.result.txt"));
     assert!(failed[0].ends_with("-bad.csv") && failed[1].ends_with("-bad.csv.result.txt"));
-    let good = std::fs::read_to_string(inbox.join("done").join(&done[1])).unwrap();
+    let good = std::fs::read_to_string(base.join("done").join(&done[1])).unwrap();
     assert!(
         good.contains("1件を登録しました") && good.contains("髙橋　美咲"),
         "{good}"
     );
-    let bad = std::fs::read_to_string(inbox.join("failed").join(&failed[1])).unwrap();
+    let bad = std::fs::read_to_string(base.join("failed").join(&failed[1])).unwrap();
     assert!(
         bad.contains("部署を入力してください。") && bad.contains("1件も登録していません"),
         "{bad}"
     );
     assert!(!inbox.join("good.csv").exists());
     // The history keeps the refused attempt too.
-    assert!(query_one(
-        &c.dir.path().join("nanbyo.db"),
-        "SELECT origin FROM imports WHERE result = 'refused'"
-    )
-    .contains("inbox/bad.csv"));
+    assert!(c
+        .query_one("SELECT origin FROM imports WHERE result = 'refused'")
+        .contains("inbox/bad.csv"));
     // The origin is the inbox path.
-    assert!(query_one(
-        &c.dir.path().join("nanbyo.db"),
-        "SELECT origin FROM imports WHERE result = 'committed'"
-    )
-    .contains("inbox/good.csv"));
+    assert!(c
+        .query_one("SELECT origin FROM imports WHERE result = 'committed'")
+        .contains("inbox/good.csv"));
 }

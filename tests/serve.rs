@@ -6,14 +6,23 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"))
+#[path = "common/database.rs"]
+mod database;
+
+/// The binary, on the test's database when that is not the default (PostgreSQL).
+fn binary(database: Option<&str>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
+    if let Some(url) = database {
+        cmd.env("ROCKET_DATABASE_URL", url);
+    }
+    cmd
 }
 
 #[test]
 fn a_non_loopback_address_without_tls_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let out = binary()
+    let database = database::test_database_url(dir.path());
+    let out = binary(database.as_deref())
         .arg("serve")
         .env("NANBYO_DATA_DIR", dir.path())
         .env("ROCKET_CONFIG", dir.path().join("none.toml"))
@@ -52,13 +61,14 @@ fn get(port: u16, path: &str) -> String {
 fn the_binary_serves_its_embedded_pages_from_any_working_directory() {
     let data = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
+    let database = database::test_database_url(data.path());
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let _server = Server(
-        binary()
+        binary(database.as_deref())
             .arg("serve")
             .current_dir(elsewhere.path())
             .env("NANBYO_DATA_DIR", data.path())
@@ -92,5 +102,13 @@ fn the_binary_serves_its_embedded_pages_from_any_working_directory() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    assert!(data.path().join("nanbyo.db").exists());
+    // The database was created and migrated at start: in the data folder by default, else the
+    // configured one.
+    if database.is_none() {
+        assert!(data.path().join("nanbyo.db").exists());
+    }
+    let url = database::effective_url(database.as_deref(), data.path());
+    let migrations =
+        database::query_value_blocking(&url, "SELECT COUNT(*) FROM _sqlx_migrations WHERE success");
+    assert_ne!(migrations, "0", "migrations ran");
 }

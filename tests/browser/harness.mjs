@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
 export const repo = resolve(import.meta.dirname, "..", "..");
-export const binary = process.env.NANBYO_BIN ?? join(repo, "target", "debug", "nanbyo-accounts");
+// The release binary, as users run it (CI builds it once for every suite); NANBYO_BIN overrides.
+export const binary = process.env.NANBYO_BIN ?? join(repo, "target", "release", "nanbyo-accounts");
 export const shots = join(import.meta.dirname, "screenshots");
 
 async function freePort() {
@@ -34,6 +35,14 @@ export async function startServer() {
     ROCKET_LOG_LEVEL: "off",
     ROCKET_CONFIG: join(dataDir, "none.toml"),
   };
+  // With NANBYO_TEST_POSTGRES (an admin URL, see .ci/postgres.sh) the walk runs on a fresh
+  // PostgreSQL database; otherwise on the SQLite default in the data folder.
+  const admin = process.env.NANBYO_TEST_POSTGRES;
+  if (admin) {
+    const name = `browser_${process.pid}_${port}`;
+    execFileSync("psql", [admin, "-qc", `CREATE DATABASE "${name}"`]);
+    env.ROCKET_DATABASES = `{nanbyo={url="${admin.replace(/\/[^/]*$/, "/" + name)}"}}`;
+  }
   const cli = (...args) => execFileSync(binary, args, { env, encoding: "utf8" });
   cli("migrate");
   const child = spawn(binary, ["serve"], { env, stdio: ["ignore", "inherit", "inherit"] });

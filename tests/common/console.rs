@@ -4,24 +4,49 @@
 
 use std::process::Command;
 
+// A test crate using both harnesses (tests/notices.rs) loads it twice; it holds no state.
+#[allow(clippy::duplicate_mod)]
+#[path = "database.rs"]
+pub mod database;
+
 pub struct Console {
     pub dir: tempfile::TempDir,
+    /// The test's own database when not the default (PostgreSQL, see [`database`]).
+    pub database: Option<String>,
 }
 
 impl Console {
     pub fn new() -> Console {
-        Console {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        let dir = tempfile::tempdir().unwrap();
+        let database = database::test_database_url(dir.path());
+        Console { dir, database }
     }
 
-    /// `nanbyo-accounts ARGS` reading this console's data folder and no Rocket.toml.
+    /// `nanbyo-accounts ARGS` reading this console's data folder and database and no Rocket.toml.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
         cmd.args(args)
             .env("NANBYO_DATA_DIR", self.dir.path())
             .env("ROCKET_CONFIG", self.dir.path().join("none.toml"));
+        self.configure(&mut cmd);
         cmd
+    }
+
+    /// Points another command (a script that runs the binary) at this console's database.
+    pub fn configure(&self, cmd: &mut Command) {
+        if let Some(url) = &self.database {
+            cmd.env("ROCKET_DATABASE_URL", url);
+        }
+    }
+
+    /// The database the binary uses (the SQLite file in the data folder, or the PostgreSQL one).
+    pub fn database_url(&self) -> String {
+        database::effective_url(self.database.as_deref(), self.dir.path())
+    }
+
+    /// One value of a query on the console's database, read as text.
+    pub fn query_one(&self, sql: &'static str) -> String {
+        database::query_value_blocking(&self.database_url(), sql)
     }
 
     /// (success, stdout, stderr).

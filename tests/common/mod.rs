@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod database;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -30,6 +32,8 @@ pub struct TestServer {
     pub client: Client,
     pub clock: Arc<ManualClock>,
     pub dir: TempDir,
+    /// The database the server uses (SQLite in `dir`, or the test's own PostgreSQL database).
+    pub database_url: String,
 }
 
 /// The address the local client reports as the socket's peer.
@@ -50,12 +54,27 @@ pub async fn server_with_figment(
     adjust: impl FnOnce(&mut Settings),
     figment: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
 ) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings {
-        data_dir: dir.path().to_path_buf(),
+    start_server(adjust, figment, false).await
+}
+
+/// The settings of a test: its data folder, and its database (see [`database`]).
+pub fn test_settings(data_dir: &std::path::Path) -> Settings {
+    Settings {
+        data_dir: data_dir.to_path_buf(),
+        database_url: database::test_database_url(data_dir),
         ..Settings::default()
-    };
+    }
+}
+
+async fn start_server(
+    adjust: impl FnOnce(&mut Settings),
+    figment: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
+    secure: bool,
+) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
     adjust(&mut settings);
+    let database_url = settings.database_url();
     let keys = Keys::load(&settings).unwrap();
     let clock = Arc::new(ManualClock::new(START));
     let app = App::open(settings, keys.clone(), clock.clone())
@@ -67,9 +86,14 @@ pub async fn server_with_figment(
         .merge(("ip_header", false))
         .merge(("log_level", "off"))
         .merge(("secret_key", keys.rocket_secret.clone()));
-    let rocket = nanbyo_accounts::web::build(app, figment(base), false);
+    let rocket = nanbyo_accounts::web::build(app, figment(base), secure);
     let client = Client::tracked(rocket).await.unwrap();
-    TestServer { client, clock, dir }
+    TestServer {
+        client,
+        clock,
+        dir,
+        database_url,
+    }
 }
 
 async fn seed_orgs(app: &App) {
@@ -225,25 +249,7 @@ fn urlencode(s: &str) -> String {
 
 /// A server whose cookies are `Secure` and `__Host-` prefixed, as under TLS (here or at a proxy).
 pub async fn secure_server() -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_path_buf(),
-        ..Settings::default()
-    };
-    let keys = Keys::load(&settings).unwrap();
-    let clock = Arc::new(ManualClock::new(START));
-    let app = App::open(settings, keys.clone(), clock.clone())
-        .await
-        .unwrap();
-    seed_orgs(&app).await;
-    let figment = rocket::Config::figment()
-        .merge(Serialized::defaults(rocket::Config::debug_default()))
-        .merge(("ip_header", false))
-        .merge(("log_level", "off"))
-        .merge(("secret_key", keys.rocket_secret.clone()));
-    let rocket = nanbyo_accounts::web::build(app, figment, true);
-    let client = Client::tracked(rocket).await.unwrap();
-    TestServer { client, clock, dir }
+    start_server(|_| {}, |f| f, true).await
 }
 
 /// The message box of a refused login (`<div id="login-error">…</div>`), tags stripped and
