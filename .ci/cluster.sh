@@ -27,7 +27,7 @@ fi
 
 echo "== cluster: building the release binary"
 cargo build --release --bin nanbyo-accounts || { echo "cluster: build failed"; exit 1; }
-export NANBYO_BIN="$PWD/target/release/nanbyo-accounts"
+export NANBYO_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/nanbyo-accounts"
 
 status=0
 summary=()

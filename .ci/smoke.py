@@ -136,7 +136,7 @@ def main():
     if admin:
         name = f"smoke_{os.getpid()}_{int(time.time())}"
         subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-        env["ROCKET_DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + name
+        env["ROCKET_DATABASES"] = '{nanbyo={url="%s"}}' % (admin.rsplit("/", 1)[0] + "/" + name)
     print(f"# release binary {BIN}, database {'PostgreSQL' if admin else 'SQLite'}, cwd {elsewhere}")
     log = open(os.path.join(work, "server.log"), "wb")
     port = free_port()

@@ -48,6 +48,10 @@ pub struct Settings {
     /// login URL can be derived).
     pub address: std::net::IpAddr,
     pub port: u16,
+    /// The proxies whose client-address header (Rocket's `ip_header`, off by default) is believed:
+    /// a request from any other peer is recorded under its own socket address, so a client that
+    /// reaches an instance directly cannot forge `X-Real-IP` past the throttle or into the audit log.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The server sits behind a TLS-terminating proxy: cookies are `Secure`, and listening on a
     /// non-loopback address without Rocket's own TLS is allowed.
     pub behind_tls_proxy: bool,
@@ -79,6 +83,10 @@ impl Default for Settings {
             login_url: None,
             address: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             port: 8000,
+            trusted_proxies: vec![
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
             behind_tls_proxy: false,
             notice_contact: "パスワードを忘れた場合やアカウントがロックされた場合は、所属医療機関の責任者にお問い合わせください。"
                 .to_string(),
@@ -176,9 +184,9 @@ pub fn figment() -> Figment {
     let figment = Figment::from(rocket::Config::default())
         .merge(Serialized::defaults(Settings::default()))
         .merge(Serialized::default("ip_header", false))
-        // Rocket's own start-up banner is English: errors and warnings only, unless configured;
-        // `serve` says in Japanese where it listens.
-        .merge(Serialized::default("log_level", "critical"))
+        // Rocket's own log is English: off unless configured (`log_level = "normal"`); `serve` says
+        // in Japanese where it listens, and errors are reported in Japanese (`crate::report`).
+        .merge(Serialized::default("log_level", "off"))
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global());
     let figment = match std::env::var_os("NANBYO_DATA_DIR") {

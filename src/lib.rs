@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod import;
 pub mod pdf;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod web;

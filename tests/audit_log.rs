@@ -612,7 +612,7 @@ fn cli_on(dir: &std::path::Path, database: Option<&str>, args: &[&str]) -> std::
         .env_remove("ROCKET_PROFILE")
         .env_remove("ROCKET_CONFIG");
     if let Some(url) = database {
-        cmd.env("ROCKET_DATABASE_URL", url);
+        cmd.env("ROCKET_DATABASES", database::rocket_databases(url));
     }
     cmd.output().unwrap()
 }

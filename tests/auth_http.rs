@@ -693,11 +693,26 @@ async fn x_real_ip_is_ignored_by_default() {
 }
 
 #[rocket::async_test]
-async fn configured_ip_header_is_trusted_for_the_audit_address() {
-    let s = server_with_figment(|_| {}, |f| f.merge(("ip_header", "X-Real-IP"))).await;
+async fn configured_ip_header_is_trusted_for_the_audit_address_from_a_trusted_proxy() {
+    // The local client's peer (192.0.2.10) plays the proxy.
+    let s = server_with_figment(
+        |st| st.trusted_proxies = vec![peer().ip()],
+        |f| f.merge(("ip_header", "X-Real-IP")),
+    )
+    .await;
     let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
     login_with_real_ip_header(&s, &user.login_id, &temp).await;
     assert_eq!(login_success_addr(&s).await.as_deref(), Some("203.0.113.5"));
+}
+
+#[rocket::async_test]
+async fn a_client_that_is_not_a_trusted_proxy_cannot_forge_its_address() {
+    // ip_header is configured, but 192.0.2.10 is not among the trusted proxies (default: loopback):
+    // its X-Real-IP is ignored, in the audit log and for the throttle.
+    let s = server_with_figment(|_| {}, |f| f.merge(("ip_header", "X-Real-IP"))).await;
+    let (user, temp) = s.bootstrap(Db::Nanbyo, "髙橋").await;
+    login_with_real_ip_header(&s, &user.login_id, &temp).await;
+    assert_eq!(login_success_addr(&s).await.as_deref(), Some("192.0.2.10"));
 }
 
 // ---- 12. Stored credentials -----------------------------------------------------------------

@@ -263,9 +263,10 @@ fn run_in(dir: &Path, database: Option<&str>, args: &[&str]) -> Output {
         .env("NANBYO_DATA_DIR", dir.join("data"))
         .env("ROCKET_CONFIG", dir.join("absent.toml"))
         .env_remove("ROCKET_PROFILE")
-        .env_remove("ROCKET_DATABASE_URL");
+        .env_remove("ROCKET_DATABASE_URL")
+        .env_remove("ROCKET_DATABASES");
     if let Some(url) = database {
-        cmd.env("ROCKET_DATABASE_URL", url);
+        cmd.env("ROCKET_DATABASES", database::rocket_databases(url));
     }
     cmd.output().expect("binary runs")
 }

@@ -13,7 +13,7 @@ mod database;
 fn binary(database: Option<&str>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nanbyo-accounts"));
     if let Some(url) = database {
-        cmd.env("ROCKET_DATABASE_URL", url);
+        cmd.env("ROCKET_DATABASES", database::rocket_databases(url));
     }
     cmd
 }

@@ -54,7 +54,7 @@ impl App {
             entry = entry.target(AuditTarget::user(t));
         }
         if let Err(e) = audit::record(&self.store, &self.keys.audit, &entry, self.now()).await {
-            rocket::error!("audit: {e}");
+            crate::report::error("操作履歴への記録", &e);
         }
     }
 

@@ -118,15 +118,15 @@ impl<'r> Responder<'r, 'static> for WebError {
                 (Status::Conflict, self.0.to_string())
             }
             ServiceError::Pdf(e) => {
-                rocket::error!("pdf: {e}");
+                crate::report::error("通知書（PDF）の作成", &e);
                 (Status::InternalServerError, format!("通知書（PDF）を作成できませんでした。初期パスワードは発行していません。{e}"))
             }
             ServiceError::StorageFull => {
-                rocket::error!("store: disk full");
+                crate::report::error("データベースへの書き込み", "ディスクの空き容量が不足しています");
                 (Status::InsufficientStorage, self.0.to_string())
             }
             ServiceError::Store(e) => {
-                rocket::error!("store: {e}");
+                crate::report::error("データベース", &e);
                 (Status::InternalServerError, INTERNAL.to_string())
             }
         };

@@ -96,7 +96,7 @@ pub(super) async fn request_session<'r>(req: &'r Request<'_>) -> &'r RequestSess
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    rocket::error!("session lookup: {e}");
+                    crate::report::error("セッションの確認", &e);
                     out.failed = true;
                 }
             }
@@ -126,8 +126,9 @@ fn pre_session_csrf(req: &Request<'_>, jar: &CookieJar<'_>) -> String {
     credentials::csrf_token(&app(req).keys.csrf, &format!("pre:{value}"))
 }
 
-/// The client address for the audit log and the throttle: the socket's peer, unless Rocket's
-/// `ip_header` is configured (it is off by default, so `X-Real-IP` is ignored).
+/// The client address for the audit log and the throttle: the socket's peer — or, when Rocket's
+/// `ip_header` is configured (it is off by default) and the peer is one of `trusted_proxies`, the
+/// address that proxy reports.
 pub struct ClientAddr(pub Option<String>);
 
 #[rocket::async_trait]
@@ -135,7 +136,10 @@ impl<'r> FromRequest<'r> for ClientAddr {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        Outcome::Success(ClientAddr(req.client_ip().map(|ip| ip.to_string())))
+        let peer = req.remote().map(|r| r.ip());
+        let from_proxy = peer.is_some_and(|p| app(req).settings.trusted_proxies.contains(&p));
+        let ip = if from_proxy { req.client_ip() } else { peer };
+        Outcome::Success(ClientAddr(ip.map(|ip| ip.to_string())))
     }
 }
 

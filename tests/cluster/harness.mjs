@@ -345,7 +345,7 @@ export async function startCluster({ instances = 2 } = {}) {
     ROCKET_IP_HEADER: "X-Real-IP",
     ROCKET_LOG_LEVEL: "off",
   });
-  if (databaseUrl) baseEnv.ROCKET_DATABASE_URL = databaseUrl;
+  if (databaseUrl) baseEnv.ROCKET_DATABASES = `{nanbyo={url="${databaseUrl}"}}`;
   // For running the suite against an older build that needs extra settings (a JSON object of variables,
   // e.g. {"ROCKET_SECRET_KEY":"…"}); unset in CI.
   if (process.env.NANBYO_CLUSTER_ENV) Object.assign(baseEnv, JSON.parse(process.env.NANBYO_CLUSTER_ENV));

@@ -35,7 +35,7 @@ impl Console {
     /// Points another command (a script that runs the binary) at this console's database.
     pub fn configure(&self, cmd: &mut Command) {
         if let Some(url) = &self.database {
-            cmd.env("ROCKET_DATABASE_URL", url);
+            cmd.env("ROCKET_DATABASES", database::rocket_databases(url));
         }
     }
 

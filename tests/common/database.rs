@@ -111,3 +111,9 @@ where
             .unwrap_or_else(|e| std::panic::resume_unwind(e))
     })
 }
+
+/// The product's database setting for a child process (`ROCKET_DATABASES`, Rocket's convention for
+/// `databases.nanbyo.url`), pointing it at `url`.
+pub fn rocket_databases(url: &str) -> String {
+    format!("{{nanbyo={{url=\"{url}\"}}}}")
+}
