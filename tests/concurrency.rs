@@ -157,6 +157,19 @@ async fn the_throttle_counts_parallel_attempts_before_checking_them() {
     assert_eq!(res.status(), Status::Ok);
 }
 
+/// The same form posted three times at once (a double-clicked button, a retried request).
+async fn three_at_once(s: &TestServer, path: &str, body: &str) -> Vec<Status> {
+    let sent = (0..3).map(|_| {
+        s.client
+            .post(path.to_string())
+            .remote(peer())
+            .header(ContentType::Form)
+            .body(body.to_string())
+            .dispatch()
+    });
+    join_all(sent).await.iter().map(|r| r.status()).collect()
+}
+
 #[rocket::async_test]
 async fn a_double_submitted_operation_is_applied_once() {
     let s = server().await;
@@ -167,15 +180,7 @@ async fn a_double_submitted_operation_is_applied_once() {
     // Three deletes of one clerk at once: one deletion, one audit entry; the others are told.
     let path = format!("/users/{}/delete", c.other_clerk.id);
     let body = form(&[("csrf", &csrf)]);
-    let sent = (0..3).map(|_| {
-        s.client
-            .post(path.clone())
-            .remote(peer())
-            .header(ContentType::Form)
-            .body(body.clone())
-            .dispatch()
-    });
-    let statuses: Vec<Status> = join_all(sent).await.iter().map(|r| r.status()).collect();
+    let statuses = three_at_once(&s, &path, &body).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == Status::SeeOther).count(),
         1,
@@ -189,15 +194,7 @@ async fn a_double_submitted_operation_is_applied_once() {
     // Three unlocks of one locked clerk at once: one unlock entry.
     s.lock(&c.clerk).await;
     let path = format!("/users/{}/unlock", c.clerk.id);
-    let sent = (0..3).map(|_| {
-        s.client
-            .post(path.clone())
-            .remote(peer())
-            .header(ContentType::Form)
-            .body(body.clone())
-            .dispatch()
-    });
-    let statuses: Vec<Status> = join_all(sent).await.iter().map(|r| r.status()).collect();
+    let statuses = three_at_once(&s, &path, &body).await;
     assert_eq!(
         entries(&s, Action::Unlock, c.clerk.id).await,
         1,
@@ -213,15 +210,7 @@ async fn a_double_submitted_operation_is_applied_once() {
     let resets_before = entries(&s, Action::PasswordReset, c.clerk.id).await;
     let path = format!("/users/{}/reset", c.clerk.id);
     let body = form(&[("csrf", &csrf), ("method", METHOD), ("detail", "")]);
-    let sent = (0..3).map(|_| {
-        s.client
-            .post(path.clone())
-            .remote(peer())
-            .header(ContentType::Form)
-            .body(body.clone())
-            .dispatch()
-    });
-    let statuses: Vec<Status> = join_all(sent).await.iter().map(|r| r.status()).collect();
+    let statuses = three_at_once(&s, &path, &body).await;
     assert_eq!(
         entries(&s, Action::PasswordReset, c.clerk.id).await - resets_before,
         1,

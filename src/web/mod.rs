@@ -122,7 +122,10 @@ impl<'r> Responder<'r, 'static> for WebError {
                 (Status::InternalServerError, format!("通知書（PDF）を作成できませんでした。初期パスワードは発行していません。{e}"))
             }
             ServiceError::StorageFull => {
-                crate::report::error("データベースへの書き込み", "ディスクの空き容量が不足しています");
+                crate::report::error(
+                    "データベースへの書き込み",
+                    "ディスクの空き容量が不足しています",
+                );
                 (Status::InsufficientStorage, self.0.to_string())
             }
             ServiceError::Store(e) => {

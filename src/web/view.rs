@@ -115,7 +115,10 @@ impl<'r> Responder<'r, 'static> for Page {
             .state::<Views>()
             .ok_or(Status::InternalServerError)?;
         let html = views.render(self.template, &self.ctx).map_err(|e| {
-            crate::report::error(&format!("画面テンプレート {}", self.template), format!("{e:?}"));
+            crate::report::error(
+                &format!("画面テンプレート {}", self.template),
+                format!("{e:?}"),
+            );
             Status::InternalServerError
         })?;
         Response::build_from(html.respond_to(req)?)
