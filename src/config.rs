@@ -64,6 +64,27 @@ pub struct Settings {
     pub temp_password_key_file: Option<PathBuf>,
     pub audit_key_file: Option<PathBuf>,
     pub csrf_key_file: Option<PathBuf>,
+    // ---- Email (DESIGN §12, src/mail). Every message is first written as an .eml file into
+    // <data_dir>/mail/outbox/; without `smtp_host` that folder is where mail stays (an administrator
+    // reads or forwards it). With `smtp_host`, `serve` delivers the files and moves them to
+    // mail/sent/. The SMTP password comes from NANBYO_SMTP_PASSWORD or `smtp_password_file`, never
+    // from Rocket.toml or the database.
+    /// The SMTP server (unset: the outbox folder only).
+    pub smtp_host: Option<String>,
+    /// 587 (submission with STARTTLS) by default; usually 465 with `smtp_tls = "tls"`.
+    pub smtp_port: u16,
+    /// "starttls" (default), "tls" (TLS from the first byte) or "none" (only to 127.0.0.1: tests).
+    pub smtp_tls: String,
+    pub smtp_username: Option<String>,
+    /// A file holding the SMTP password (first line), if `NANBYO_SMTP_PASSWORD` is not set.
+    pub smtp_password_file: Option<PathBuf>,
+    /// The hospital's internal CA (PEM), trusted besides the system's CA certificates.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The sender, e.g. `難病・小慢DB ユーザ管理 <nanbyo@hospital.local>` (required with `smtp_host`).
+    pub mail_from: Option<String>,
+    /// Seconds between attempts to deliver what waits in the outbox.
+    pub mail_retry_seconds: u64,
+    // ---- end of email settings
 }
 
 impl Default for Settings {
@@ -95,6 +116,15 @@ impl Default for Settings {
             temp_password_key_file: None,
             audit_key_file: None,
             csrf_key_file: None,
+            // Email: the outbox folder only, until an SMTP server is configured.
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: "starttls".to_string(),
+            smtp_username: None,
+            smtp_password_file: None,
+            smtp_ca_file: None,
+            mail_from: None,
+            mail_retry_seconds: 30,
         }
     }
 }

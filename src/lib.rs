@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod mail;
 pub mod pdf;
 pub mod report;
 pub mod service;

@@ -164,7 +164,7 @@ async fn three_at_once(s: &TestServer, path: &str, body: &str) -> Vec<Status> {
             .post(path.to_string())
             .remote(peer())
             .header(ContentType::Form)
-            .body(body.to_string())
+            .body(body)
             .dispatch()
     });
     join_all(sent).await.iter().map(|r| r.status()).collect()

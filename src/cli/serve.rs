@@ -38,6 +38,32 @@ pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode
         Ok(_) => {}
         Err(message) => eprintln!("警告: {message}"),
     }
+    // Email (DESIGN §12): SMTP settings that cannot work stop the start, saying what to fix.
+    let delivery = match crate::mail::Delivery::from_settings(&settings) {
+        Ok(delivery) => delivery,
+        Err(message) => return super::fail(&message),
+    };
+    let outbox = crate::mail::outbox_dir(&settings.data_dir);
+    match &delivery {
+        Some(d) => eprintln!(
+            "メール: SMTP サーバ {} へ送信します（送信待ちのメールは {}）。",
+            d.server(),
+            outbox.display()
+        ),
+        None => eprintln!(
+            "メール: SMTP サーバが設定されていないため、お知らせのメールは {} に保存します\
+             （smtp_host を設定すると送信します）。",
+            outbox.display()
+        ),
+    }
+    // The delivery runs on the server's runtime, from liftoff until the server stops.
+    let mailer = AdHoc::on_liftoff("メール送信", move |_| {
+        Box::pin(async move {
+            if let Some(d) = delivery {
+                d.spawn();
+            }
+        })
+    });
     let scheme = if config.tls_enabled() {
         "https"
     } else {
@@ -57,7 +83,7 @@ pub async fn serve(figment: Figment, settings: Settings, keys: Keys) -> ExitCode
         })
     });
     let rocket = web::build_on_database(figment, settings, keys, Arc::new(SystemClock), secure);
-    match rocket.attach(started).launch().await {
+    match rocket.attach(started).attach(mailer).launch().await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => super::fail(&launch_error(&e, &config)),
     }

@@ -4,6 +4,8 @@ use crate::domain::audit::{Action, Outcome};
 use crate::domain::credentials::{self, equal_secret};
 use crate::domain::lockout::Lockout;
 use crate::domain::password::PasswordProblem;
+use crate::domain::roles::may_manage;
+use crate::mail::{messages, Mail};
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
 use crate::store::sessions::{self, SessionRecord};
 use crate::store::throttle;
@@ -194,12 +196,15 @@ impl App {
             .addr(addr.clone())
             .details(details)
         };
+        // Set only where this attempt locks the account: decided once, in this transaction.
+        let mut locked_after = None;
         match users::count_failed_login(&mut tx, user.id).await? {
             Some(failures) => {
                 let entry = failure(format!("パスワード誤り（連続{failures}回目）"));
                 audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
                 if policy.locks_after(failures) {
                     users::lock(&mut tx, user.id, now).await?;
+                    locked_after = Some(failures);
                     let entry = AuditEntry::new(
                         AuditActor::Anonymous,
                         Action::AccountLocked,
@@ -217,7 +222,64 @@ impl App {
             }
         }
         tx.commit().await?;
+        if let Some(failures) = locked_after {
+            self.mail_lock(&current, failures, now).await;
+        }
         Ok(LoginOutcome::Failed)
+    }
+
+    /// Tells the managers of an account that just locked (DESIGN §3, §12): for a 医療クラーク等 or
+    /// 責任者 the active 責任者 of its institution + DB, for a 指定医 the active 自治体担当者 of its
+    /// municipality — those with an email address whom `may_manage` lets manage it. A 自治体担当者
+    /// is managed by the console only: that lock is logged. Never fails the login's answer.
+    async fn mail_lock(&self, locked: &UserRecord, failures: u32, at: i64) {
+        let Some(target) = locked.target() else {
+            eprintln!(
+                "お知らせ: 自治体担当者 {}（{}、ログインID {}）のアカウントが{failures}回連続のログイン失敗でロックされました。\
+                 本人確認のうえ、コンソールで user unlock {} を実行して解除してください。",
+                locked.full_name(),
+                locked.municipality_name,
+                locked.login_id,
+                locked.login_id
+            );
+            return;
+        };
+        let candidates =
+            match users::active_managers_with_email(self.store.pool(), locked, at).await {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("エラー: ロックのお知らせメールの宛先を読めません: {e}");
+                    return;
+                }
+            };
+        let full_name = locked.full_name();
+        let lock = messages::Locked {
+            full_name: &full_name,
+            login_id: &locked.login_id,
+            department: &locked.department,
+            user_type: locked.user_type,
+            db: locked.db,
+            institution_name: locked.institution_name.as_deref(),
+            failures,
+            at,
+            auto_release_minutes: self.settings.lockout_release_minutes.max(0),
+        };
+        let mails: Vec<Mail> = candidates
+            .iter()
+            .filter(|c| may_manage(&c.actor(), &target).is_ok())
+            .filter_map(|c| {
+                let address = c.email.as_deref()?;
+                Some(Mail::lock(&c.full_name(), address, &lock))
+            })
+            .collect();
+        if mails.is_empty() {
+            eprintln!(
+                "お知らせ: {}（ログインID {}）のアカウントがロックされましたが、メールアドレスが登録された管理者がいないため、\
+                 お知らせのメールは作成していません。",
+                full_name, locked.login_id
+            );
+        }
+        self.post_mail(mails).await;
     }
 
     /// The session behind a cookie's token, if it is still good. Expired sessions, and sessions of

@@ -9,7 +9,8 @@ use crate::domain::audit::{Action, Outcome};
 use crate::domain::fold::fold;
 use crate::domain::roles::{InstitutionRef, Scope};
 use crate::domain::time::{format_jst, iso_date, jst_date};
-use crate::import::{self, Context, Limits, Parsed, Problem};
+use crate::import::{self, Context, ImportRow, Limits, Parsed, Problem};
+use crate::mail::{messages, Mail};
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
 use crate::store::imports;
 use crate::store::orgs;
@@ -314,9 +315,13 @@ impl App {
         failpoint("before-commit");
         tx.commit().await?;
         progress(total, total);
+        let written = started.elapsed();
+        // After the commit, and never failing the import (DESIGN §12).
+        let mails = self.import_mails(&parsed.rows, now).await;
+        self.post_mail(mails).await;
         Ok(ImportOutcome::Committed {
             checked,
-            written: started.elapsed(),
+            written,
             import_id,
             created,
         })
@@ -324,6 +329,43 @@ impl App {
 }
 
 impl App {
+    /// The registration mails of a committed import: one per new account with an email address,
+    /// as the web form's registration sends (`users::registration_mail`).
+    async fn import_mails(&self, rows: &[ImportRow], at: i64) -> Vec<Mail> {
+        let mut institutions: HashMap<i64, Option<orgs::Institution>> = HashMap::new();
+        let mut mails = Vec::new();
+        for row in rows {
+            let Some(address) = row.profile.email.as_ref().map(|e| e.as_str()) else {
+                continue;
+            };
+            let id = row.institution.id;
+            if let std::collections::hash_map::Entry::Vacant(slot) = institutions.entry(id) {
+                let found = orgs::institution_by_id(self.store.pool(), id)
+                    .await
+                    .unwrap_or_else(|e| {
+                        eprintln!("エラー: 登録のお知らせメールの医療機関を読めません: {e}");
+                        None
+                    });
+                slot.insert(found);
+            }
+            let Some(institution) = institutions.get(&id).and_then(Option::as_ref) else {
+                continue;
+            };
+            let full_name = row.profile.full_name();
+            let registered = messages::Registered {
+                full_name: &full_name,
+                user_type: row.user_type,
+                db: Some(row.db),
+                institution_name: Some(&institution.name),
+                institution_code: Some(&institution.code),
+                municipality_name: &institution.municipality_name,
+                department: row.profile.department.as_str(),
+            };
+            mails.push(Mail::registration(address, &registered, at));
+        }
+        mails
+    }
+
     /// The web preview: checks the upload and, when it has no errors, keeps it for the confirmation.
     pub async fn import_preview_upload(
         &self,

@@ -9,6 +9,7 @@ use crate::domain::search::UserQuery;
 use crate::domain::time::jst_date;
 use crate::domain::visibility::View;
 use crate::domain::{Db, UserType};
+use crate::mail::{messages, Mail};
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
 use crate::store::orgs::{self, Institution};
 use crate::store::search::{self, Page};
@@ -17,6 +18,26 @@ use crate::store::users::{self, Home, UserRecord};
 use crate::store::Tx;
 
 use super::{App, Result, ServiceError};
+
+/// The registration mail to a new account's own address, if it has one (DESIGN §12): that the
+/// account exists and who hands over its notice. No login ID, no password.
+pub(super) fn registration_mail(
+    user: &UserRecord,
+    at: crate::domain::time::Instant,
+) -> Option<Mail> {
+    let address = user.email.as_deref().filter(|e| !e.trim().is_empty())?;
+    let full_name = user.full_name();
+    let registered = messages::Registered {
+        full_name: &full_name,
+        user_type: user.user_type,
+        db: user.db,
+        institution_name: user.institution_name.as_deref(),
+        institution_code: user.institution_code.as_deref(),
+        municipality_name: &user.municipality_name,
+        department: &user.department,
+    };
+    Some(Mail::registration(address, &registered, at))
+}
 
 /// What the registration form sends.
 #[derive(Debug, Clone, Default)]
@@ -250,7 +271,22 @@ impl App {
             .details(format!("{}（{}）を登録", user_type.label(), db.label()));
         audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
+        // After the commit, and never failing the registration (DESIGN §12).
+        let mail: Vec<Mail> = registration_mail(&user, now).into_iter().collect();
+        self.post_mail(mail).await;
         Ok(user)
+    }
+
+    /// Writes messages to the outbox (`<data_dir>/mail/outbox/`, delivered by `serve` when SMTP is
+    /// configured). Called after the operation's commit; a message that cannot be written is logged,
+    /// never returned: the operation it tells of has happened.
+    pub(super) async fn post_mail(&self, mails: Vec<Mail>) {
+        if mails.is_empty() {
+            return;
+        }
+        crate::mail::Outbox::new(&self.settings.data_dir, self.settings.mail_from.as_deref())
+            .post_async(mails, self.now())
+            .await;
     }
 
     /// Loads an account for an operation: one the actor cannot see is "not found" (its existence is

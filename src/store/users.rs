@@ -656,3 +656,27 @@ pub async fn active_with_medical_reg_no<'e>(
     .await?;
     Ok(row.map(|r| r.try_get("login_id")).transpose()?)
 }
+
+/// The accounts to tell of `target`'s lock (DESIGN §3, §12), before the role rules pick: the active
+/// 責任者 of its institution + DB and the active 自治体担当者 of its municipality that have an email
+/// address. The caller keeps those `may_manage(candidate, target)` allows.
+pub async fn active_managers_with_email<'e>(
+    db: impl AnyExecutor<'e>,
+    target: &UserRecord,
+    now: i64,
+) -> Result<Vec<UserRecord>> {
+    let rows = sqlx::query(user_select!(
+        "WHERE u.deleted_at IS NULL AND (u.expires_on IS NULL OR u.expires_on >= $1) \
+         AND u.email IS NOT NULL AND u.email <> '' AND u.id <> $2 \
+         AND ((u.user_type = 'responsible' AND u.institution_id = $3 AND u.db = $4) \
+         OR (u.user_type = 'municipal' AND u.municipality_id = $5)) ORDER BY u.id"
+    ))
+    .bind(today(now))
+    .bind(target.id)
+    .bind(target.institution_id.unwrap_or(-1))
+    .bind(target.db.map(|d| d.as_str()).unwrap_or(""))
+    .bind(target.municipality_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(UserRecord::from_row).collect()
+}

@@ -118,7 +118,7 @@ impl<'r> Responder<'r, 'static> for WebError {
                 (Status::Conflict, self.0.to_string())
             }
             ServiceError::Pdf(e) => {
-                crate::report::error("通知書（PDF）の作成", &e);
+                crate::report::error("通知書（PDF）の作成", e);
                 (Status::InternalServerError, format!("通知書（PDF）を作成できませんでした。初期パスワードは発行していません。{e}"))
             }
             ServiceError::StorageFull => {
@@ -129,7 +129,7 @@ impl<'r> Responder<'r, 'static> for WebError {
                 (Status::InsufficientStorage, self.0.to_string())
             }
             ServiceError::Store(e) => {
-                crate::report::error("データベース", &e);
+                crate::report::error("データベース", e);
                 (Status::InternalServerError, INTERNAL.to_string())
             }
         };
