@@ -76,7 +76,10 @@ async fn main() {
     tx.commit().await.unwrap();
 
     let t = Instant::now();
-    let (eligible, ineligible) = app.notice_eligibility(&admin, &ids, None).await.unwrap();
+    let (eligible, ineligible) = app
+        .notice_eligibility(&admin, &ids, &Default::default(), None)
+        .await
+        .unwrap();
     let checked = t.elapsed();
     assert!(ineligible.is_empty());
     let t = Instant::now();

@@ -64,6 +64,7 @@ fn notices(count: usize) -> Vec<Notice> {
                 login_url: "https://nanbyo.tokyo-chuo-hp.local/login".into(),
                 issuer: "東京中央病院 医事課 髙橋　美咲（責任者）".into(),
                 contact: "東京中央病院 医事課 システム担当\n内線 1234（平日 9:00〜17:00）".into(),
+                manager: nanbyo_accounts::domain::roles::Manager::Institution,
             }
         })
         .collect()

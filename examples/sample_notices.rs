@@ -22,6 +22,7 @@ fn notice(name: &str, kana: &str, department: &str, login_id: &str, password: &s
         login_url: "https://accounts.hospital.example/login".into(),
         issuer: "東京中央病院 医事課 髙橋　美咲（責任者）".into(),
         contact: "東京中央病院 医事課（内線 1234）\n平日 9:00〜17:00".into(),
+        manager: nanbyo_accounts::domain::roles::Manager::Institution,
     }
 }
 

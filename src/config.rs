@@ -55,8 +55,10 @@ pub struct Settings {
     /// The server sits behind a TLS-terminating proxy: cookies are `Secure`, and listening on a
     /// non-loopback address without Rocket's own TLS is allowed.
     pub behind_tls_proxy: bool,
-    /// 問い合わせ先 printed on notices (e.g. the 医事課's extension).
-    pub notice_contact: String,
+    /// お問い合わせ先 printed on notices when the managing institution or municipality has no text of
+    /// its own (`institution contact` / `municipality contact`); unset: a sentence naming whoever
+    /// manages the account (DESIGN §3).
+    pub notice_contact: Option<String>,
     /// Another font for notices (e.g. Noto Sans CJK JP); default: the embedded IPAex Gothic.
     pub notice_font: Option<PathBuf>,
     /// The monospaced font for the password; default: IPA Gothic (or `notice_font` if that is set).
@@ -109,8 +111,7 @@ impl Default for Settings {
                 std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ],
             behind_tls_proxy: false,
-            notice_contact: "パスワードを忘れた場合やアカウントがロックされた場合は、所属医療機関の責任者にお問い合わせください。"
-                .to_string(),
+            notice_contact: None,
             notice_font: None,
             notice_mono_font: None,
             temp_password_key_file: None,

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use common::*;
 use futures_util::future::join_all;
 use nanbyo_accounts::domain::audit::Action;
+use nanbyo_accounts::domain::credentials::temp_password_stamp;
 use nanbyo_accounts::domain::{AccountState, Db};
 use people::{cast, register};
 use rocket::http::{ContentType, Status};
@@ -222,6 +223,94 @@ async fn a_double_submitted_operation_is_applied_once() {
         AccountState::NoticePending
     );
     assert!(u.temp_password_mac.is_none(), "{}", issued.login_id);
+
+    // Three notices at once, as the row's button sends them (the stamp of no password): one
+    // password issued, one entry, one PDF; the others are told the notice was just issued.
+    let path = format!("/users/{}/notice", c.clerk.id);
+    let notices_before = entries(&s, Action::NoticeIssue, c.clerk.id).await;
+    let body = form(&[("csrf", &csrf), ("seen", "none")]);
+    let statuses = three_at_once(&s, &path, &body).await;
+    assert_eq!(
+        entries(&s, Action::NoticeIssue, c.clerk.id).await - notices_before,
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == Status::Ok).count(),
+        1,
+        "{statuses:?}"
+    );
+    // Sent again later from the same (now stale) page: refused in Japanese, nothing issued.
+    let res = s
+        .post_form(&path, &[("csrf", &csrf), ("seen", "none")])
+        .await;
+    assert_eq!(res.status(), Status::Conflict);
+    let page = res.into_string().await.unwrap();
+    assert!(page.contains("この画面を表示した後に"), "{page}");
+    assert_eq!(
+        entries(&s, Action::NoticeIssue, c.clerk.id).await - notices_before,
+        1
+    );
+
+    // The same batch three times at once: one password each, one batch entry each.
+    let second = register(
+        &s,
+        &c.responsible,
+        "clerk",
+        "",
+        "齋藤",
+        "サイトウ",
+        "外来",
+        "",
+    )
+    .await;
+    let (a, b) = (c.clerk.id, second.id);
+    let batch_before = entries(&s, Action::NoticeBatch, b).await;
+    let stamp_a = temp_password_stamp(s.reload(&c.clerk).await.temp_password_mac.as_deref());
+    let stamp_b = temp_password_stamp(second.temp_password_mac.as_deref());
+    let body = form(&[
+        ("csrf", &csrf),
+        ("ids", &a.to_string()),
+        ("ids", &b.to_string()),
+        (&format!("seen[{a}]"), &stamp_a),
+        (&format!("seen[{b}]"), &stamp_b),
+    ]);
+    let statuses = three_at_once(&s, "/users/notices", &body).await;
+    assert_eq!(
+        entries(&s, Action::NoticeBatch, b).await - batch_before,
+        1,
+        "{statuses:?}"
+    );
+
+    // Three identical [変更] at once: the change is made once and recorded once; the others find
+    // nothing to change and record nothing.
+    let target = s.reload(&c.clerk).await;
+    let path = format!("/users/{}/edit", target.id);
+    let body = form(&[
+        ("csrf", &csrf),
+        ("department", "第2病棟（異動後）"),
+        ("family_name", &target.family_name),
+        ("given_name", &target.given_name),
+        ("family_kana", &target.family_kana),
+        ("given_kana", &target.given_kana),
+        ("medical_reg_no", ""),
+        ("email", ""),
+        ("phone", ""),
+        ("remarks", ""),
+        ("expires_on", ""),
+    ]);
+    let edits_before = entries(&s, Action::Edit, target.id).await;
+    let statuses = three_at_once(&s, &path, &body).await;
+    assert!(
+        statuses.iter().all(|s| *s == Status::SeeOther),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        entries(&s, Action::Edit, target.id).await - edits_before,
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(s.reload(&target).await.department, "第2病棟（異動後）");
 }
 
 #[rocket::async_test]

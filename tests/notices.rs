@@ -352,3 +352,130 @@ fn the_console_writes_notices_with_the_same_code() {
     );
     assert!(!out_pdf.exists());
 }
+
+/// The notice's last instruction and お問い合わせ先 follow whoever manages the account (DESIGN §3),
+/// and the contact text set for the institution or the municipality replaces the default.
+#[rocket::async_test]
+async fn the_wording_follows_who_manages_the_account() {
+    use nanbyo_accounts::service::console::ContactTarget;
+    let s = server().await;
+    let c = cast(&s).await;
+    // The text without white space: wrapped lines come back with a space between them.
+    let notice_of = |pdf: Vec<u8>| pages(&pdf).concat().replace(char::is_whitespace, "");
+
+    // A 医療クラーク等, by its 責任者: the institution is asked.
+    s.act_as(&c.responsible).await;
+    let csrf = s.page_csrf("/users").await;
+    let (status, _, _, pdf) = post_pdf(
+        &s,
+        &format!("/users/{}/notice", c.clerk.id),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, Status::Ok);
+    let text = notice_of(pdf);
+    assert!(
+        text.contains("所属医療機関の責任者に再発行を依頼してください"),
+        "{text}"
+    );
+    assert!(
+        text.contains("所属医療機関の責任者にお問い合わせください"),
+        "{text}"
+    );
+    assert!(
+        text.contains("医療機関ユーザ") && !text.contains("自治体ユーザ"),
+        "{text}"
+    );
+
+    // A 指定医, by its 自治体担当者: the municipality is asked, never the 責任者.
+    s.act_as(&c.officer).await;
+    let csrf = s.page_csrf("/users").await;
+    let doctor_notice = |csrf: String| {
+        let path = format!("/users/{}/notice", c.nanbyo_doctor.id);
+        let s = &s;
+        async move {
+            let (status, _, _, pdf) = post_pdf(s, &path, &[("csrf", &csrf)]).await;
+            assert_eq!(status, Status::Ok);
+            notice_of(pdf)
+        }
+    };
+    let text = doctor_notice(csrf.clone()).await;
+    assert!(
+        text.contains("管轄の自治体の担当者に再発行を依頼してください"),
+        "{text}"
+    );
+    assert!(
+        text.contains("新宿区の担当者にお問い合わせください"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("責任者"),
+        "a doctor is not sent to a 責任者: {text}"
+    );
+
+    // The municipality's own text, set at the console, replaces the default (lines kept).
+    s.app()
+        .set_notice_contact(
+            ContactTarget::Municipality(SHINJUKU),
+            Some("新宿区 健康部 保健予防課\n電話 03-0000-0000（平日 9:00〜17:00）"),
+        )
+        .await
+        .unwrap();
+    let text = doctor_notice(csrf).await;
+    assert!(text.contains("新宿区健康部保健予防課"), "{text}");
+    assert!(text.contains("03-0000-0000"), "{text}");
+    assert!(
+        !text.contains("新宿区の担当者にお問い合わせください"),
+        "{text}"
+    );
+    // …and only for the municipality's doctors: the clerk's notice keeps its institution's text.
+    s.app()
+        .set_notice_contact(
+            ContactTarget::Institution(HOSPITAL),
+            Some("医事課 内線 1234"),
+        )
+        .await
+        .unwrap();
+    s.act_as(&c.responsible).await;
+    let csrf = s.page_csrf("/users").await;
+    let (_, _, _, pdf) = post_pdf(
+        &s,
+        &format!("/users/{}/notice", c.clerk.id),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    let text = notice_of(pdf);
+    assert!(
+        text.contains("医事課内線1234") && !text.contains("保健予防課"),
+        "{text}"
+    );
+
+    // A 自治体担当者's notice: subtitled 自治体ユーザ, the system administrator is asked.
+    let (_, _, pdf) = s
+        .app()
+        .console_reset_with_notice(&c.officer.login_id, "テスト")
+        .await
+        .unwrap();
+    let text = notice_of(pdf);
+    assert!(text.contains("自治体ユーザ"), "{text}");
+    assert!(
+        text.contains("本システムの管理者に再発行を依頼してください"),
+        "{text}"
+    );
+
+    // Cleared: the default again; a text the font cannot print is refused.
+    s.app()
+        .set_notice_contact(ContactTarget::Municipality(SHINJUKU), None)
+        .await
+        .unwrap();
+    let err = s
+        .app()
+        .set_notice_contact(ContactTarget::Institution(HOSPITAL), Some("内線 𠮷"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("印刷できません"), "{err}");
+    let audit = s
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'notice_contact'")
+        .await;
+    assert_eq!(audit, 3);
+}

@@ -14,7 +14,7 @@ use crate::config::{self, Keys, Settings};
 use crate::domain::account::RawProfile;
 use crate::domain::time::{format_jst, SystemClock};
 use crate::domain::Db;
-use crate::service::console::BootstrapHome;
+use crate::service::console::{BootstrapHome, ContactTarget};
 use crate::service::notices::Issuer;
 use crate::service::{App, ServiceError};
 use crate::store::audit;
@@ -116,6 +116,21 @@ enum InstitutionCommand {
         #[arg(long)]
         name: String,
     },
+    /// 責任者・医療クラーク等の通知書に印刷するお問い合わせ先を表示・設定する
+    Contact(ContactArgs),
+}
+
+#[derive(Debug, Args)]
+struct ContactArgs {
+    /// 医療機関コード（10桁）または地方公共団体コード（6桁）
+    #[arg(long)]
+    code: String,
+    /// 設定する文（「\n」で改行）。省略すると現在の設定を表示します
+    #[arg(long, conflicts_with = "clear")]
+    text: Option<String>,
+    /// 設定を消して既定の文に戻す
+    #[arg(long)]
+    clear: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +146,8 @@ enum MunicipalityCommand {
     },
     /// 自治体の一覧
     List,
+    /// 指定医の通知書に印刷するお問い合わせ先を表示・設定する
+    Contact(ContactArgs),
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +287,26 @@ fn service_fail(e: ServiceError) -> ExitCode {
         }
         other => fail(&other.to_string()),
     }
+}
+
+/// `institution contact` / `municipality contact`: show, set (`--text`, 「\n」 for a new line) or clear.
+async fn contact(app: &App, of: ContactTarget<'_>, args: &ContactArgs) -> Result<(), ServiceError> {
+    if args.clear {
+        let name = app.set_notice_contact(of, None).await?;
+        println!("{name}のお問い合わせ先を既定の文に戻しました。");
+    } else if let Some(text) = &args.text {
+        let text = text.replace("\\n", "\n");
+        let name = app.set_notice_contact(of, Some(&text)).await?;
+        println!("{name}のお問い合わせ先を設定しました:\n{text}");
+    } else {
+        match app.notice_contact_of(of).await? {
+            Some(text) => println!("{text}"),
+            None => println!(
+                "（設定されていません。通知書には、管理する方を案内する既定の文が印刷されます）"
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// `import`: the same checks as the web screen; problems as 行 / 列 / 理由; a non-zero exit on any error.
@@ -460,6 +497,12 @@ async fn console(app: &App, command: Command) -> ExitCode {
                     println!("{}\t{}\t{}\t{}", i.code, i.name, i.municipality_code, i.municipality_name);
                 }
             }
+            Command::Institution(InstitutionCommand::Contact(args)) => {
+                contact(app, ContactTarget::Institution(&args.code), &args).await?;
+            }
+            Command::Municipality(MunicipalityCommand::Contact(args)) => {
+                contact(app, ContactTarget::Municipality(&args.code), &args).await?;
+            }
             Command::Institution(InstitutionCommand::Rename { code, name }) => {
                 let i = app.rename_institution(&code, &name).await?;
                 println!("医療機関名を変更しました: {} {}", i.code, i.name);
@@ -534,7 +577,7 @@ async fn console(app: &App, command: Command) -> ExitCode {
                         Err(_) => return Err(ServiceError::Conflict(format!("ログインID {id} のユーザが見つかりません。"))),
                     }
                 }
-                let (eligible, ineligible) = app.notice_eligibility(&me, &ids, None).await?;
+                let (eligible, ineligible) = app.notice_eligibility(&me, &ids, &Default::default(), None).await?;
                 if !ineligible.is_empty() {
                     for i in &ineligible {
                         let who = i.user.as_ref().map_or_else(|| format!("id {}", i.id), |u| format!("{} {}", u.login_id, u.full_name()));

@@ -27,13 +27,15 @@ pub enum Action {
     InstitutionAdd,
     InstitutionRename,
     MunicipalityAdd,
+    /// お問い合わせ先 of an institution or municipality set at the console.
+    NoticeContact,
     Bootstrap,
     /// A request the role rules refused (forged form, guessed id).
     Denied,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::LoginSuccess,
         Action::LoginFailure,
         Action::AccountLocked,
@@ -52,6 +54,7 @@ impl Action {
         Action::InstitutionAdd,
         Action::InstitutionRename,
         Action::MunicipalityAdd,
+        Action::NoticeContact,
         Action::Bootstrap,
         Action::Denied,
     ];
@@ -76,6 +79,7 @@ impl Action {
             Action::InstitutionAdd => "institution_add",
             Action::InstitutionRename => "institution_rename",
             Action::MunicipalityAdd => "municipality_add",
+            Action::NoticeContact => "notice_contact",
             Action::Bootstrap => "bootstrap",
             Action::Denied => "denied",
         }
@@ -105,6 +109,7 @@ impl Action {
             Action::InstitutionAdd => "医療機関登録",
             Action::InstitutionRename => "医療機関名変更",
             Action::MunicipalityAdd => "自治体登録",
+            Action::NoticeContact => "お問い合わせ先の設定",
             Action::Bootstrap => "初期ユーザ登録",
             Action::Denied => "権限のない操作",
         }

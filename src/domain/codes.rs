@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::fields::FieldError;
+use super::fold::to_ascii_digits;
 
 /// 医療機関コード: 10 digits = 都道府県番号 (2) + 点数表番号 (1: 医科 1, 歯科 3, 薬局 4) + 7 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,16 +103,6 @@ fn check_digit(first_five: &[u32]) -> u32 {
         .sum::<u32>()
         % 11;
     (11 - r) % 10
-}
-
-/// Full-width digits typed by an IME become ASCII; anything else is left for the caller to refuse.
-pub(super) fn to_ascii_digits(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            _ => c,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -109,6 +109,17 @@ pub fn temp_password_mac(key: &SecretKey, user_id: i64, password: &str) -> Strin
     ]))
 }
 
+/// Which temporary password an account holds now, as a short value a form can carry (「none」 when it
+/// holds none). A notice form sent after another notice was issued — a double click, two people at
+/// once — is refused instead of silently replacing the password just printed. Derived from the
+/// stored MAC by a one-way hash, so it reveals nothing about the password.
+pub fn temp_password_stamp(mac: Option<&str>) -> String {
+    match mac {
+        None => "none".to_string(),
+        Some(m) => hex::encode(&Sha256::digest(m.as_bytes())[..8]),
+    }
+}
+
 /// Constant-time comparison of two strings (tokens, MACs).
 pub fn equal_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))

@@ -7,7 +7,7 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::codes::to_ascii_digits;
+use super::fold::to_ascii_digits;
 
 /// Why a field's value was refused. `Display` is the message shown under the field.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,6 +62,16 @@ pub fn fold(input: &str) -> String {
         .collect()
 }
 
+/// Full-width digits typed by an IME become ASCII; anything else is left for the caller to refuse.
+pub fn to_ascii_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            _ => c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::fold;

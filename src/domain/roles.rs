@@ -176,6 +176,57 @@ pub fn registrable(actor: &Actor, institution: InstitutionRef) -> Vec<(UserType,
     out
 }
 
+/// Whom a person turns to for a new notice, a reset or an unlock: whoever manages the account
+/// (DESIGN §3). The notice's instructions and お問い合わせ先 follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Manager {
+    /// 医療クラーク等 and 責任者: the institution's 責任者 (for a clerk, its 指定医 too).
+    Institution,
+    /// 指定医: the 自治体 of the institution.
+    Municipality,
+    /// 自治体担当者: the system administrator, at the server's console.
+    SystemAdministrator,
+}
+
+/// Who manages accounts of `user_type`, derived from [`may_manage`] (never a second table of the
+/// rules): a 責任者 of the same institution + DB, else a 自治体担当者 of its municipality, else only
+/// the console.
+pub fn manager_of(user_type: UserType) -> Manager {
+    let institution = InstitutionRef {
+        id: 0,
+        municipality_id: 0,
+    };
+    // Whether `actor` may manage an account of this type of `institution` in some DB.
+    let manages = |actor: Actor| {
+        Db::ALL.iter().any(|&db| {
+            let target = Target {
+                user_id: None,
+                user_type,
+                db,
+                institution,
+            };
+            may_manage(&actor, &target).is_ok()
+        })
+    };
+    let responsible_of = |db| Actor {
+        user_id: -1,
+        user_type: UserType::Responsible,
+        scope: Scope::Institution { institution, db },
+    };
+    let officer = Actor {
+        user_id: -1,
+        user_type: UserType::MunicipalOfficer,
+        scope: Scope::Municipality { municipality_id: 0 },
+    };
+    if Db::ALL.iter().any(|&db| manages(responsible_of(db))) {
+        Manager::Institution
+    } else if manages(officer) {
+        Manager::Municipality
+    } else {
+        Manager::SystemAdministrator
+    }
+}
+
 /// Proof that the role rules allowed `actor` to manage the account `target_user_id`. Only
 /// [`Permit::check`] and the console's [`Permit::console`] make one; the store's operations take it.
 #[derive(Debug, Clone, PartialEq, Eq)]

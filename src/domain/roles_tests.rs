@@ -661,3 +661,17 @@ fn an_actor_with_a_mismatched_scope_is_refused() {
         }
     }
 }
+
+#[test]
+fn the_manager_follows_the_rules() {
+    for (t, m) in [
+        (Clerk, Manager::Institution),
+        (Responsible, Manager::Institution),
+        (NanbyoDoctor, Manager::Municipality),
+        (CooperatingDoctor, Manager::Municipality),
+        (ShomanDoctor, Manager::Municipality),
+        (MunicipalOfficer, Manager::SystemAdministrator),
+    ] {
+        assert_eq!(manager_of(t), m, "{t:?}");
+    }
+}

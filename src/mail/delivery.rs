@@ -17,14 +17,10 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use tokio::sync::Notify;
 
 use crate::config::Settings;
 
-use super::outbox::create_private_dir;
-
-/// Wakes the delivery when this process has written new mail (see [`super::Outbox::post_async`]).
-pub(super) static NEW_MAIL: Notify = Notify::const_new();
+use super::outbox::{create_private_dir, NEW_MAIL};
 
 /// `smtp_tls`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! temporary password or a link that logs in; the registration mail does not carry the login ID
 //! either (the person receives both on the printed IDパスワード発行通知書).
 
+use crate::domain::roles::{manager_of, Manager};
 use crate::domain::time::{format_jst, Instant};
 use crate::domain::{Db, UserType};
 
@@ -20,22 +21,17 @@ pub enum Administrator<'a> {
 }
 
 impl<'a> Administrator<'a> {
+    /// Follows the role rules' [`manager_of`]; a 医療クラーク等's 指定医 manage it as well.
     pub fn of(user_type: UserType, institution_name: &'a str, municipality_name: &'a str) -> Self {
-        match user_type {
-            UserType::Clerk => Administrator::Institution {
+        match manager_of(user_type) {
+            Manager::Institution => Administrator::Institution {
                 name: institution_name,
-                doctors_too: true,
+                doctors_too: user_type == UserType::Clerk,
             },
-            UserType::Responsible => Administrator::Institution {
-                name: institution_name,
-                doctors_too: false,
+            Manager::Municipality => Administrator::Municipality {
+                name: municipality_name,
             },
-            UserType::NanbyoDoctor | UserType::CooperatingDoctor | UserType::ShomanDoctor => {
-                Administrator::Municipality {
-                    name: municipality_name,
-                }
-            }
-            UserType::MunicipalOfficer => Administrator::Console,
+            Manager::SystemAdministrator => Administrator::Console,
         }
     }
 

@@ -13,6 +13,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::Message;
 use rand::Rng;
+use tokio::sync::Notify;
 
 use crate::domain::time::{Instant, JST};
 
@@ -104,7 +105,7 @@ impl Outbox {
             }
         }
         if !written.is_empty() {
-            super::delivery::NEW_MAIL.notify_one();
+            NEW_MAIL.notify_one();
         }
         written
     }
@@ -144,6 +145,10 @@ fn file_name(kind: &str, at: Instant) -> String {
         t.second()
     )
 }
+
+/// Wakes the delivery (a task of `serve`, see `delivery.rs`) when this process has written new mail.
+/// Process-wide like the outbox folder it signals about; it carries no data.
+pub(super) static NEW_MAIL: Notify = Notify::const_new();
 
 /// The mail folders hold names and addresses: readable by the service's user only.
 pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {

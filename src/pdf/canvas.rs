@@ -11,16 +11,7 @@ use printpdf::{
 
 use super::fonts::{is_invisible, DocFonts, FaceKind, NoticeFonts};
 use super::forms::Forms;
-
-/// A4 portrait, in millimetres.
-pub(super) const PAGE_W: f32 = 210.0;
-pub(super) const PAGE_H: f32 = 297.0;
-
-pub(super) const PT_PER_MM: f32 = 72.0 / 25.4;
-
-pub(super) fn round(v: f32) -> f32 {
-    (v * 10.0).round() / 10.0
-}
+use super::paper::{round, PAGE_H, PAGE_W, PT_PER_MM};
 
 /// A length in mm as a PDF number in points, to 0.1 pt (0.035 mm): short numbers keep pages
 /// small.

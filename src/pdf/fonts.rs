@@ -6,7 +6,7 @@ use std::path::Path;
 use printpdf::{FontId, ParsedFont, PdfDocument, PdfFont};
 
 use super::cmap::{be16, table, unicode_map};
-use super::notice::PdfError;
+use super::model::PdfError;
 
 /// IPAex Gothic (text), shipped unmodified with the project (IPA Font License v1.0).
 static IPAEX_GOTHIC: &[u8] = include_bytes!("../../fonts/ipaexg.ttf");
@@ -75,6 +75,7 @@ impl NoticeFonts {
     fn checked(text: Face, mono: Option<Face>) -> Result<NoticeFonts, PdfError> {
         let lacking = super::labels::all()
             .flat_map(str::chars)
+            .chain(super::labels::default_contacts().flat_map(|s| s.chars().collect::<Vec<_>>()))
             .find(|&c| !is_ignorable(c) && !text.has(c));
         if let Some(ch) = lacking {
             return Err(PdfError::FontLacksGlyph {

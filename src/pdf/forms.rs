@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use printpdf::{DictItem, ExternalStream, ExternalXObject, PdfDocument, XObject, XObjectId};
 
-use super::canvas::{round, PAGE_H, PAGE_W, PT_PER_MM};
+use super::paper::{round, PAGE_H, PAGE_W, PT_PER_MM};
 
 /// The pages' line work (rules, boxes, fills) as form XObjects: pages of the same layout share
 /// one, drawn with a single `Do`, instead of repeating it in every page's content.

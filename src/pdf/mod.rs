@@ -16,11 +16,14 @@ mod fit;
 pub mod fonts;
 mod forms;
 mod labels;
+mod model;
 pub mod notice;
 mod page;
+mod paper;
 mod receipt;
 #[cfg(test)]
 mod tests;
 
 pub use fonts::NoticeFonts;
-pub use notice::{render, Notice, PdfError};
+pub use model::{Notice, PdfError};
+pub use notice::render;

@@ -1,8 +1,9 @@
 //! The layout of one notice page (A4 portrait, millimetres from the top-left corner).
 
-use super::canvas::{Align, Canvas, Style, PAGE_W};
+use super::canvas::{Align, Canvas, Style};
 use super::labels as l;
-use super::notice::Notice;
+use super::model::Notice;
+use super::paper::PAGE_W;
 
 /// Left and right edges of the content.
 pub(super) const LEFT: f32 = 20.0;
@@ -24,18 +25,18 @@ pub(super) fn draw(c: &mut Canvas, n: &Notice) {
     y = details(c, n, y) + 9.0;
     y = credentials(c, n, y) + 7.0;
     y = table(c, y, &[(l::LOGIN_URL, Cell::Line(&n.login_url))]) + 9.0;
-    y = instructions(c, y) + 6.0;
+    y = instructions(c, n, y) + 6.0;
     let contact = if n.contact.trim().is_empty() {
-        l::CONTACT_NONE
+        l::default_contact(n.manager, &n.municipality_name)
     } else {
-        n.contact.trim()
+        n.contact.trim().to_string()
     };
     table(
         c,
         y,
         &[
             (l::ISSUER, Cell::Line(&n.issuer)),
-            (l::CONTACT, Cell::Lines(contact)),
+            (l::CONTACT, Cell::Lines(&contact)),
         ],
     );
 }
@@ -66,7 +67,12 @@ fn header(c: &mut Canvas, n: &Notice) {
         PAGE_W / 2.0,
         42.0,
         Align::Center,
-        l::SYSTEM_NAME,
+        // A 自治体担当者 belongs to a municipality (no institution is printed for it).
+        if n.institution_name.is_empty() {
+            l::SYSTEM_NAME_MUNICIPAL
+        } else {
+            l::SYSTEM_NAME
+        },
     );
     c.line(LEFT, 45.5, RIGHT, 45.5, 1.2);
     c.line(LEFT, 46.5, RIGHT, 46.5, 0.4);
@@ -341,11 +347,12 @@ fn char_class(ch: char) -> &'static str {
 }
 
 /// The numbered instructions; returns the bottom.
-fn instructions(c: &mut Canvas, y: f32) -> f32 {
+fn instructions(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
     c.text(Style::text(11.0), LEFT, y + 4.0, Align::Left, l::CAUTION);
     let mut base = y + 10.5;
     let style = Style::text(10.0);
-    for (i, text) in l::INSTRUCTIONS.iter().enumerate() {
+    let last = l::expired_instruction(n.manager);
+    for (i, text) in l::INSTRUCTIONS.iter().chain([&last]).enumerate() {
         let number = format!("{}.", i + 1);
         c.text(style, LEFT + 3.0, base, Align::Left, &number);
         c.text(style, LEFT + 8.0, base, Align::Left, text);

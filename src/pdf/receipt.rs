@@ -3,12 +3,13 @@
 
 use printpdf::PdfPage;
 
-use super::canvas::{Align, Canvas, Style, PAGE_W};
+use super::canvas::{Align, Canvas, Style};
 use super::fonts::{DocFonts, NoticeFonts};
 use super::forms::Forms;
 use super::labels as l;
-use super::notice::Notice;
+use super::model::Notice;
 use super::page::{LABEL_FILL, LEFT, RIGHT, THIN};
+use super::paper::PAGE_W;
 
 /// People per page.
 pub(super) const ROWS_PER_PAGE: usize = 20;

@@ -28,6 +28,7 @@ fn notice(name: &str, kana: &str, login_id: &str, password: &str) -> Notice {
         login_url: "https://nanbyo.example.jp/login".into(),
         issuer: "東京中央病院 医事課 髙橋　美咲（責任者）".into(),
         contact: "東京中央病院 医事課 システム担当\n内線 1234（平日 9:00〜17:00）".into(),
+        manager: crate::domain::roles::Manager::Institution,
     }
 }
 
@@ -276,6 +277,7 @@ fn municipal_users_print_the_municipality() {
     n.db_label.clear();
     n.municipality_name = "新宿区".into();
     n.contact.clear();
+    n.manager = crate::domain::roles::Manager::SystemAdministrator;
     let doc = parse(&render(&[n], true, &fonts()).unwrap());
     let text = page_text(&doc, 2);
     assert!(
@@ -283,7 +285,13 @@ fn municipal_users_print_the_municipality() {
         "{text}"
     );
     assert!(!text.contains("医療機関名（コード）"), "{text}");
-    assert!(text.contains("発行者にお問い合わせください"), "{text}");
+    assert!(text.contains("自治体ユーザ"), "{text}");
+    // Wrapped lines come back with a space between them.
+    assert!(
+        text.replace(' ', "")
+            .contains("本システムの管理者にお問い合わせください"),
+        "{text}"
+    );
     assert!(page_text(&doc, 1).contains("新宿区"));
 }
 

@@ -65,18 +65,26 @@ impl App {
         &self,
         tx: &mut Tx,
         permit: &Permit,
-        target: &UserRecord,
         actor: &AuditActor,
         addr: Option<String>,
         action: Action,
+        seen_stamp: Option<&str>,
     ) -> Result<IssuedPassword> {
         let now = self.now();
-        let state = current(tx, permit)
-            .await?
-            .facts()
-            .state(&self.settings.lockout(), now);
+        let target = &current(tx, permit).await?;
+        let state = target.facts().state(&self.settings.lockout(), now);
         if !Operations::in_state(state).notice {
             return Err(ServiceError::WrongState(NOT_ISSUABLE));
+        }
+        if let Some(seen) = seen_stamp {
+            if credentials::temp_password_stamp(target.temp_password_mac.as_deref()) != seen {
+                return Err(ServiceError::Conflict(format!(
+                    "{}様の通知書は、この画面を表示した後に発行されています（二重の送信か、他の方の操作です）。\
+                     二重に押した場合は最初の通知書が保存されていないことがあります。\
+                     検索画面で状態を確認し、必要なら改めて発行してください。",
+                    target.full_name()
+                )));
+            }
         }
         let password = credentials::generate_temp_password();
         let mac = credentials::temp_password_mac(&self.keys.temp_password, target.id, &password);
@@ -96,22 +104,6 @@ impl App {
             password,
             expires_at,
         })
-    }
-
-    /// Issues a notice's temporary password for an account in 通知書未発行 or 初期パスワード未変更.
-    pub async fn issue_temp_password(
-        &self,
-        permit: &Permit,
-        actor: &AuditActor,
-        addr: Option<String>,
-    ) -> Result<IssuedPassword> {
-        let mut tx = self.store.begin_write().await?;
-        let target = current(&mut tx, permit).await?;
-        let issued = self
-            .issue_in(&mut tx, permit, &target, actor, addr, Action::NoticeIssue)
-            .await?;
-        tx.commit().await?;
-        Ok(issued)
     }
 
     /// パスワード初期化: voids every password and ends the sessions; the account is 通知書未発行 until a

@@ -7,7 +7,7 @@ use crate::domain::fields::FieldError;
 use crate::domain::roles::Permit;
 use crate::domain::{Db, InstitutionCode, MunicipalityCode, UserType};
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
-use crate::store::orgs::{self, Institution, Municipality};
+use crate::store::orgs::{self, ContactOf, Institution, Municipality};
 use crate::store::users::{self, Home, UserRecord};
 
 use super::accounts::IssuedPassword;
@@ -40,6 +40,13 @@ fn org_name(field: &'static str, name: &str) -> Result<String> {
 
 fn field_error(e: FieldError) -> ServiceError {
     ServiceError::Conflict(e.to_string())
+}
+
+/// Whose お問い合わせ先, by code (as the console names them).
+#[derive(Debug, Clone, Copy)]
+pub enum ContactTarget<'a> {
+    Institution(&'a str),
+    Municipality(&'a str),
 }
 
 impl App {
@@ -134,6 +141,98 @@ impl App {
         orgs::institution_by_code(self.store.pool(), code.as_str())
             .await?
             .ok_or(ServiceError::NotFound)
+    }
+
+    /// お問い合わせ先 of an institution (printed on its 責任者' and 医療クラーク等's notices) or of a
+    /// municipality (on its 指定医's); `None` clears it. Returns the organisation's name.
+    pub async fn set_notice_contact(
+        &self,
+        of: ContactTarget<'_>,
+        text: Option<&str>,
+    ) -> Result<String> {
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        if let Some(t) = text {
+            // Newlines are kept (the notice prints the lines); other control characters are not.
+            if t.chars().count() > 200 || t.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(ServiceError::Conflict(
+                    "お問い合わせ先は制御文字を含まない200文字以内で入力してください（改行は使えます）。"
+                        .to_string(),
+                ));
+            }
+            if let Some(c) = self.fonts.missing_glyph(&t.replace('\n', "")) {
+                return Err(ServiceError::Conflict(format!(
+                    "お問い合わせ先の「{c}」は通知書のフォントで印刷できません。別の文字に置き換えてください。"
+                )));
+            }
+        }
+        let (target, name, label) = match of {
+            ContactTarget::Institution(code) => {
+                let code = InstitutionCode::parse(code).map_err(field_error)?;
+                let inst = orgs::institution_by_code(self.store.pool(), code.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::Conflict(format!(
+                            "医療機関コード {code} は登録されていません。"
+                        ))
+                    })?;
+                (
+                    ContactOf::Institution(inst.id),
+                    inst.name,
+                    format!("医療機関 {code}"),
+                )
+            }
+            ContactTarget::Municipality(code) => {
+                let code = MunicipalityCode::parse(code).map_err(field_error)?;
+                let m = orgs::municipality_by_code(self.store.pool(), code.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::Conflict(format!(
+                            "地方公共団体コード {code} は登録されていません。"
+                        ))
+                    })?;
+                (
+                    ContactOf::Municipality(m.id),
+                    m.name,
+                    format!("自治体 {code}"),
+                )
+            }
+        };
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        orgs::set_notice_contact(&mut tx, target, text).await?;
+        let entry = AuditEntry::new(AuditActor::Console, Action::NoticeContact, Outcome::Success)
+            .details(match text {
+                Some(t) => format!(
+                    "{label}（{name}）のお問い合わせ先を設定: {}",
+                    t.replace('\n', " / ")
+                ),
+                None => format!("{label}（{name}）のお問い合わせ先を既定に戻す"),
+            });
+        audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
+        tx.commit().await?;
+        Ok(name)
+    }
+
+    /// The お問い合わせ先 set for an institution or municipality (None: the default is printed).
+    pub async fn notice_contact_of(&self, of: ContactTarget<'_>) -> Result<Option<String>> {
+        let target = match of {
+            ContactTarget::Institution(code) => {
+                let code = InstitutionCode::parse(code).map_err(field_error)?;
+                orgs::institution_by_code(self.store.pool(), code.as_str())
+                    .await?
+                    .map(|i| ContactOf::Institution(i.id))
+            }
+            ContactTarget::Municipality(code) => {
+                let code = MunicipalityCode::parse(code).map_err(field_error)?;
+                orgs::municipality_by_code(self.store.pool(), code.as_str())
+                    .await?
+                    .map(|m| ContactOf::Municipality(m.id))
+            }
+        }
+        .ok_or_else(|| {
+            ServiceError::Conflict("指定されたコードは登録されていません。".to_string())
+        })?;
+        Ok(orgs::notice_contact(self.store.pool(), target).await?)
     }
 
     /// The notice of a password the console just issued, when asked for (rendered before the commit).
@@ -260,10 +359,10 @@ impl App {
             .issue_in(
                 &mut tx,
                 &Permit::console(id),
-                &user,
                 &AuditActor::Console,
                 None,
                 Action::NoticeIssue,
+                None,
             )
             .await?;
         let pdf = self.console_notice(notice, &user, &issued).await?;
@@ -312,10 +411,10 @@ impl App {
             .issue_in(
                 &mut tx,
                 &permit,
-                &target,
                 &AuditActor::Console,
                 None,
                 Action::NoticeIssue,
+                None,
             )
             .await?;
         let pdf = self.console_notice(notice, &target, &issued).await?;

@@ -2,14 +2,17 @@
 //! generated, stored as an HMAC, printed into the PDF, and forgotten — all inside one transaction, so
 //! a PDF that could not be made leaves no new password behind.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::audit::Action;
-use crate::domain::roles::Permit;
+use crate::domain::credentials::temp_password_stamp;
+use crate::domain::roles::{manager_of, Manager, Permit};
 use crate::domain::time::{format_date, format_jst, jst_date, wareki};
 use crate::domain::AccountState;
 use crate::pdf::{self, Notice};
 use crate::store::audit::AuditActor;
+use crate::store::orgs::{self, ContactOf};
 use crate::store::users::UserRecord;
 
 use super::accounts::IssuedPassword;
@@ -23,6 +26,9 @@ pub struct Ineligible {
     pub user: Option<UserRecord>,
     pub reason: String,
 }
+
+/// For each account a form showed, the [`temp_password_stamp`] it showed, by account id.
+pub type SeenStamps = HashMap<i64, String>;
 
 /// Who prints: a logged-in person, or the system administrator at the console.
 #[derive(Debug, Clone, Copy)]
@@ -78,12 +84,47 @@ fn hand_out_order(targets: &mut [(Permit, UserRecord)]) {
 }
 
 impl App {
+    /// お問い合わせ先 for a notice: the text of the organisation that manages the account (its
+    /// institution for 責任者 and 医療クラーク等, its municipality for 指定医), else the installation's
+    /// `notice_contact`, else empty (the notice prints the default sentence naming the manager).
+    /// Looked up once per organisation in a batch.
+    async fn notice_contact(
+        &self,
+        u: &UserRecord,
+        manager: Manager,
+        cache: &mut HashMap<ContactOf, Option<String>>,
+    ) -> Result<String> {
+        let of = match (manager, u.institution_id) {
+            (Manager::Institution, Some(id)) => Some(ContactOf::Institution(id)),
+            (Manager::Municipality, _) => Some(ContactOf::Municipality(u.municipality_id)),
+            _ => None,
+        };
+        let own = match of {
+            Some(of) => match cache.get(&of) {
+                Some(text) => text.clone(),
+                None => {
+                    let text = orgs::notice_contact(self.store.pool(), of).await?;
+                    cache.insert(of, text.clone());
+                    text
+                }
+            },
+            None => None,
+        };
+        Ok(own
+            .or_else(|| self.settings.notice_contact.clone())
+            .unwrap_or_default())
+    }
+
     /// Which of the selected accounts may be issued a notice by `actor` now: each is re-checked
     /// against the role rules and its state. The others are returned with the reason.
+    ///
+    /// `shown` holds, for the accounts the form showed, the [`temp_password_stamp`] it showed: an
+    /// account issued a notice since then is left out (the console passes none).
     pub async fn notice_eligibility(
         &self,
         actor: &UserRecord,
         ids: &[i64],
+        shown: &SeenStamps,
         addr: Option<String>,
     ) -> Result<(Vec<(Permit, UserRecord)>, Vec<Ineligible>)> {
         let mut eligible = Vec::new();
@@ -97,6 +138,17 @@ impl App {
                 .authorize(actor, id, Action::NoticeIssue, addr.clone())
                 .await
             {
+                Ok((_, user))
+                    if shown.get(&id).is_some_and(|stamp| {
+                        *stamp != temp_password_stamp(user.temp_password_mac.as_deref())
+                    }) =>
+                {
+                    ineligible.push(Ineligible {
+                        id,
+                        reason: "この画面を表示した後に通知書が発行されています（二重の送信か、他の方の操作です）。検索画面で状態を確認してください。".to_string(),
+                        user: Some(user),
+                    });
+                }
                 Ok((permit, user)) => {
                     let state = user.facts().state(&self.settings.lockout(), self.now());
                     if matches!(
@@ -160,8 +212,11 @@ impl App {
         let mut issued = Vec::with_capacity(targets.len());
         for (permit, user) in &targets {
             // issue_in decides each account's state under the write lock.
+            // The stamp read before the transaction: a submit that raced this one and committed
+            // first has changed it, and this one is refused instead of issuing a second password.
+            let seen = temp_password_stamp(user.temp_password_mac.as_deref());
             let p = self
-                .issue_in(&mut tx, permit, user, &actor, addr.clone(), action)
+                .issue_in(&mut tx, permit, &actor, addr.clone(), action, Some(&seen))
                 .await?;
             issued.push((user, p));
         }
@@ -188,9 +243,12 @@ impl App {
             None => format_date(today),
         };
         let issuer_label = issuer.label();
-        let notices: Vec<Notice> = issued
-            .iter()
-            .map(|(u, p)| Notice {
+        let mut contacts = HashMap::new();
+        let mut notices: Vec<Notice> = Vec::with_capacity(issued.len());
+        for (u, p) in issued {
+            let manager = manager_of(u.user_type);
+            let contact = self.notice_contact(u, manager, &mut contacts).await?;
+            notices.push(Notice {
                 issued_on: issued_on.clone(),
                 institution_name: u.institution_name.clone().unwrap_or_default(),
                 institution_code: u.institution_code.clone().unwrap_or_default(),
@@ -205,9 +263,10 @@ impl App {
                 password_expires: format_jst(p.expires_at),
                 login_url: login_url.clone(),
                 issuer: issuer_label.clone(),
-                contact: self.settings.notice_contact.clone(),
-            })
-            .collect();
+                contact,
+                manager,
+            });
+        }
         let fonts = Arc::clone(&self.fonts);
         // Rendering a large batch takes CPU time: keep it off the async workers.
         let pdf = tokio::task::spawn_blocking(move || pdf::render(&notices, receipt_list, &fonts))

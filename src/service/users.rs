@@ -60,6 +60,14 @@ fn invalid(name: &'static str, error: FieldError) -> ServiceError {
     ServiceError::Invalid(vec![ProfileError { name, error }])
 }
 
+/// What [変更] did.
+#[derive(Debug)]
+pub enum Edited {
+    Changed(UserRecord),
+    /// The form held the values the account already has (nothing written, nothing recorded).
+    Unchanged(UserRecord),
+}
+
 impl App {
     async fn record_denied(
         &self,
@@ -169,46 +177,97 @@ impl App {
         addr: Option<String>,
     ) -> Result<UserRecord> {
         let a = actor.actor();
-        let user_type = UserType::parse(&reg.user_type).ok_or_else(|| {
-            invalid(
-                "user_type",
-                FieldError::Required {
+        // Every field is checked before anything is refused, so the form shows every problem in
+        // one round (type, DB, 医療機関 and the §5 fields together).
+        let mut errors = Vec::new();
+        let user_type = UserType::parse(&reg.user_type);
+        if user_type.is_none() {
+            errors.push(ProfileError {
+                name: "user_type",
+                error: FieldError::Required {
                     field: "ユーザ種別",
                 },
-            )
-        })?;
+            });
+        }
         let institution = match a.scope {
+            // The actor's own institution: it exists (the actor's account points to it).
             Scope::Institution { institution, .. } => {
                 orgs::institution_by_id(self.store.pool(), institution.id).await?
             }
+            Scope::Municipality { .. } if reg.institution_code.trim().is_empty() => {
+                errors.push(ProfileError {
+                    name: "institution",
+                    error: FieldError::Required {
+                        field: "医療機関"
+                    },
+                });
+                None
+            }
             Scope::Municipality { .. } => {
-                if reg.institution_code.trim().is_empty() {
-                    return Err(invalid(
-                        "institution",
-                        FieldError::Required {
-                            field: "医療機関"
+                let found =
+                    orgs::institution_by_code(self.store.pool(), reg.institution_code.trim())
+                        .await?;
+                if found.is_none() {
+                    errors.push(ProfileError {
+                        name: "institution",
+                        error: FieldError::Invalid {
+                            field: "医療機関",
+                            reason: "登録されていない医療機関です",
                         },
-                    ));
+                    });
                 }
-                orgs::institution_by_code(self.store.pool(), reg.institution_code.trim()).await?
+                found
             }
-        }
-        .ok_or_else(|| {
-            invalid(
-                "institution",
-                FieldError::Invalid {
-                    field: "医療機関",
-                    reason: "登録されていない医療機関です",
-                },
-            )
-        })?;
-        let db = match (user_type.implied_db(), Db::parse(&reg.db), a.scope) {
-            (Some(implied), _, _) => implied,
-            (None, Some(db), _) => db,
-            (None, None, Scope::Institution { db, .. }) => db,
+        };
+        let db = match (
+            user_type.and_then(|t| t.implied_db()),
+            Db::parse(&reg.db),
+            a.scope,
+        ) {
+            (Some(implied), _, _) => Some(implied),
+            (None, Some(db), _) => Some(db),
+            (None, None, Scope::Institution { db, .. }) => Some(db),
             (None, None, Scope::Municipality { .. }) => {
-                return Err(invalid("db", FieldError::Required { field: "対象DB" }));
+                if user_type.is_some() {
+                    errors.push(ProfileError {
+                        name: "db",
+                        error: FieldError::Required { field: "対象DB" },
+                    });
+                }
+                None
             }
+        };
+        // Without a type, the number is asked for where only doctors can be registered.
+        let doctor = user_type.map_or(
+            matches!(a.scope, Scope::Municipality { .. }),
+            UserType::is_doctor,
+        );
+        let now = self.now();
+        let profile = match Profile::parse(&reg.profile, doctor) {
+            Ok(p) => {
+                if p.expires_on.is_some_and(|d| d < jst_date(now)) {
+                    errors.push(ProfileError {
+                        name: "expires_on",
+                        error: FieldError::Invalid {
+                            field: "有効期限",
+                            reason: "今日以降の日付を入力してください",
+                        },
+                    });
+                }
+                Some(p)
+            }
+            Err(mut found) => {
+                errors.append(&mut found);
+                None
+            }
+        };
+        let (Some(user_type), Some(db), Some(profile), Some(institution), true) =
+            (user_type, db, profile, institution, errors.is_empty())
+        else {
+            if errors.is_empty() {
+                return Err(ServiceError::NotFound);
+            }
+            return Err(ServiceError::Invalid(errors));
         };
         let target = Target {
             user_id: None,
@@ -226,19 +285,7 @@ impl App {
             .await;
             return Err(ServiceError::Denied(denied));
         }
-        let profile =
-            Profile::parse(&reg.profile, user_type.is_doctor()).map_err(ServiceError::Invalid)?;
         self.check_printable(&profile)?;
-        let now = self.now();
-        if profile.expires_on.is_some_and(|d| d < jst_date(now)) {
-            return Err(invalid(
-                "expires_on",
-                FieldError::Invalid {
-                    field: "有効期限",
-                    reason: "今日以降の日付を入力してください",
-                },
-            ));
-        }
         let mut tx = self.store.begin_write().await?;
         if let Some(n) = &profile.medical_reg_no {
             if users::active_with_medical_reg_no(&mut *tx, db, n.as_str(), None, now)
@@ -347,7 +394,7 @@ impl App {
         target: &UserRecord,
         raw: &RawProfile,
         addr: Option<String>,
-    ) -> Result<UserRecord> {
+    ) -> Result<Edited> {
         let mut raw = raw.clone();
         if actor.user_type != UserType::MunicipalOfficer {
             raw.medical_reg_no = target.medical_reg_no.clone().unwrap_or_default();
@@ -358,6 +405,12 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let target = &super::accounts::current(&mut tx, permit).await?;
+        // Compared under the write lock: a form sent twice (or two people saving the same values)
+        // changes the account once and records one entry; the second finds nothing to change.
+        let changed = changed_fields(target, &profile);
+        if changed.is_empty() {
+            return Ok(Edited::Unchanged(target.clone()));
+        }
         let expiring = profile.expires_on.is_some_and(|d| d < jst_date(now));
         if expiring {
             self.check_removable(&mut tx, target, now).await?;
@@ -382,18 +435,13 @@ impl App {
         if expiring {
             sessions::delete_for_user(&mut *tx, target.id).await?;
         }
-        let changed = changed_fields(target, &profile);
         let entry = AuditEntry::new(AuditActor::user(actor), Action::Edit, Outcome::Success)
             .target(AuditTarget::user(target))
             .addr(addr)
-            .details(if changed.is_empty() {
-                "変更なし".to_string()
-            } else {
-                format!("変更: {}", changed.join("、"))
-            });
+            .details(format!("変更: {}", changed.join("、")));
         audit::append(&mut tx, &self.keys.audit, &entry, now).await?;
         tx.commit().await?;
-        self.user_by_id(target.id).await
+        Ok(Edited::Changed(self.user_by_id(target.id).await?))
     }
 
     async fn check_removable(

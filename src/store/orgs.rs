@@ -180,3 +180,45 @@ pub async fn institutions_of<'e>(
     .await?;
     Ok(rows.iter().map(institution).collect::<sqlx::Result<_>>()?)
 }
+
+/// Which organisation's お問い合わせ先.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContactOf {
+    Institution(i64),
+    Municipality(i64),
+}
+
+/// The お問い合わせ先 set for an institution or a municipality (None: the installation's default).
+pub async fn notice_contact<'e>(db: impl AnyExecutor<'e>, of: ContactOf) -> Result<Option<String>> {
+    let (sql, id) = match of {
+        ContactOf::Institution(id) => ("SELECT notice_contact FROM institutions WHERE id = $1", id),
+        ContactOf::Municipality(id) => (
+            "SELECT notice_contact FROM municipalities WHERE id = $1",
+            id,
+        ),
+    };
+    let row = sqlx::query(sql).bind(id).fetch_optional(db).await?;
+    Ok(match row {
+        Some(r) => r.try_get::<Option<String>, _>(0)?,
+        None => None,
+    })
+}
+
+pub async fn set_notice_contact(tx: &mut Tx, of: ContactOf, text: Option<&str>) -> Result<()> {
+    let (sql, id) = match of {
+        ContactOf::Institution(id) => (
+            "UPDATE institutions SET notice_contact = $1 WHERE id = $2",
+            id,
+        ),
+        ContactOf::Municipality(id) => (
+            "UPDATE municipalities SET notice_contact = $1 WHERE id = $2",
+            id,
+        ),
+    };
+    sqlx::query(sql)
+        .bind(text)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

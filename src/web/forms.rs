@@ -104,3 +104,52 @@ impl FormErrors {
         self.summary.is_empty()
     }
 }
+
+/// Where a search row's button returns to: the search with its conditions and page, so a refusal
+/// or a result does not lose the user's place. Only a relative `/users` address is accepted — the
+/// value comes from a form, and must not become an open redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchReturn(String);
+
+impl SearchReturn {
+    pub fn parse(s: &str) -> Option<SearchReturn> {
+        let ok = (s == "/users" || s.starts_with("/users?"))
+            && s.len() <= 2048
+            && s.chars().all(|c| c.is_ascii_graphic())
+            && !s.contains(['\\', '#']);
+        ok.then(|| SearchReturn(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn redirect(&self) -> rocket::response::Redirect {
+        rocket::response::Redirect::to(self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod search_return_tests {
+    use super::SearchReturn;
+
+    #[test]
+    fn only_relative_search_addresses() {
+        for good in ["/users", "/users?name=%E9%AB%99&page=2", "/users?state="] {
+            assert!(SearchReturn::parse(good).is_some(), "{good}");
+        }
+        for bad in [
+            "",
+            "//evil.example/users",
+            "https://evil.example/users",
+            "/usersx",
+            "/users/../login",
+            "/users?\r\nSet-Cookie: x",
+            "/users?a=\\",
+            "/ users",
+            "/login",
+        ] {
+            assert!(SearchReturn::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -28,8 +28,10 @@ fn failure_message(app: &App) -> String {
     )
 }
 
+/// Whom to ask follows who manages the account (DESIGN §3); the page does not know who is trying, so it
+/// names every route.
 const ASK_RESPONSIBLE: &str =
-    "ロックされた場合やパスワードがわからない場合は、所属医療機関の責任者（または指定医）にお問い合わせください。";
+    "ロックされた場合やパスワードがわからない場合は、責任者・医療クラーク等の方は所属医療機関の責任者（医療クラーク等の方は指定医も可）に、指定医の方は管轄の自治体の担当者に、自治体担当者の方はシステム管理者にお問い合わせください。";
 
 fn login_page(flash: Option<FlashMessage<'_>>) -> Page {
     Page::new("login.html")

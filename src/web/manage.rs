@@ -8,11 +8,13 @@ use rocket::{get, post, routes, Either, Route, State};
 use serde::Serialize;
 
 use crate::domain::audit::Action;
+use crate::domain::credentials::temp_password_stamp;
 use crate::domain::{AccountState, UserType};
+use crate::service::users::Edited;
 use crate::service::{App, ServiceError};
 use crate::store::users::UserRecord;
 
-use super::forms::{FormErrors, ProfileForm};
+use super::forms::{FormErrors, ProfileForm, SearchReturn};
 use super::search::encode;
 use super::session::{ClientAddr, CsrfForm, CsrfOnly, CurrentUser};
 use super::view::{Notice, Page};
@@ -30,6 +32,8 @@ struct Person {
     department: String,
     institution: String,
     state: &'static str,
+    /// Which temporary password the screen showed (the notice form sends it back).
+    stamp: String,
 }
 
 fn person(app: &App, u: &UserRecord) -> Person {
@@ -43,6 +47,7 @@ fn person(app: &App, u: &UserRecord) -> Person {
         department: u.department.clone(),
         institution: u.institution_name.clone().unwrap_or_default(),
         state: u.facts().state(&app.settings.lockout(), app.now()).label(),
+        stamp: temp_password_stamp(u.temp_password_mac.as_deref()),
     }
 }
 
@@ -113,9 +118,16 @@ async fn edit_submit(
         )));
     };
     match app.edit(me, &permit, &target, &values.raw(), addr.0).await {
-        Ok(updated) => Ok(Either::Left(Flash::success(
+        Ok(Edited::Changed(updated)) => Ok(Either::Left(Flash::success(
             back_to(&updated),
-            format!("{}さんのユーザ情報を変更しました。", updated.full_name()),
+            format!("{}様のユーザ情報を変更しました。", updated.full_name()),
+        ))),
+        Ok(Edited::Unchanged(same)) => Ok(Either::Left(Flash::success(
+            back_to(&same),
+            format!(
+                "{}様のユーザ情報に変更はありませんでした。",
+                same.full_name()
+            ),
         ))),
         Err(ServiceError::Invalid(errors)) => Ok(Either::Right(edit_page(
             app,
@@ -213,7 +225,7 @@ async fn reset_submit(
     Ok(Either::Left(Flash::success(
         Redirect::to(format!("/users/{}/issue", updated.id)),
         format!(
-            "{}さんのパスワードを初期化しました。これまでのパスワードは使えません。新しいIDパスワード通知書を発行して本人に渡してください。",
+            "{}様のパスワードを初期化しました。これまでのパスワードは使えません。新しいIDパスワード通知書を発行して本人に渡してください。",
             updated.full_name()
         ),
     )))
@@ -244,29 +256,56 @@ async fn issue_show(
         .notice(Notice::from_flash(flash)))
 }
 
+/// A search row's button: the CSRF token and the search to return to.
+#[derive(Debug, FromForm)]
+struct RowButton {
+    #[allow(dead_code)]
+    csrf: String,
+    back: Option<String>,
+}
+
 #[post("/users/<id>/unlock", data = "<form>")]
 async fn unlock(
     id: i64,
-    form: CsrfForm<'_, CsrfOnly>,
+    form: CsrfForm<'_, RowButton>,
     user: CurrentUser,
     addr: ClientAddr,
     app: &State<App>,
 ) -> Result<Flash<Redirect>, WebError> {
-    let _ = form;
+    let back = form
+        .0
+        .value
+        .and_then(|f| f.back)
+        .as_deref()
+        .and_then(SearchReturn::parse);
     let me = &user.0.user;
-    let (permit, _) = app
-        .authorize(me, id, Action::Unlock, addr.0.clone())
-        .await?;
-    let updated = app
-        .unlock(&permit, &crate::store::audit::AuditActor::user(me), addr.0)
-        .await?;
-    Ok(Flash::success(
-        back_to(&updated),
-        format!(
-            "{}さんのアカウントロックを解除しました。",
-            updated.full_name()
-        ),
-    ))
+    let unlocked = match app.authorize(me, id, Action::Unlock, addr.0.clone()).await {
+        Ok((permit, _)) => {
+            app.unlock(&permit, &crate::store::audit::AuditActor::user(me), addr.0)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match (unlocked, back) {
+        (Ok(updated), back) => Ok(Flash::success(
+            back.map_or_else(|| back_to(&updated), |b| b.redirect()),
+            format!(
+                "{}様のアカウントロックを解除しました。",
+                updated.full_name()
+            ),
+        )),
+        // A refusal the user can act on returns to the search it came from.
+        (
+            Err(
+                e @ (ServiceError::Denied(_)
+                | ServiceError::NotFound
+                | ServiceError::WrongState(_)
+                | ServiceError::Conflict(_)),
+            ),
+            Some(back),
+        ) => Ok(Flash::error(back.redirect(), e.to_string())),
+        (Err(e), _) => Err(WebError(e)),
+    }
 }
 
 #[get("/users/<id>/delete")]
@@ -298,7 +337,7 @@ async fn delete_submit(
     app.delete(me, &permit, addr.0).await?;
     Ok(Flash::success(
         Redirect::to("/users"),
-        format!("{}さんのアカウントを削除しました。", target.full_name()),
+        format!("{}様のアカウントを削除しました。", target.full_name()),
     ))
 }
 

@@ -1,16 +1,12 @@
-//! The header every screen shows, and the menu (`/`) with only what this person may do.
+//! The header every screen shows, and the menu: only what this person may do (the menu screen, `/`,
+//! is `home.rs`; the header is drawn by `view.rs`).
 
-use rocket::request::FlashMessage;
-use rocket::{get, routes, Route};
 use serde::Serialize;
 
 use crate::domain::roles::{registrable, Scope};
 use crate::domain::visibility::View;
 use crate::domain::UserType;
 use crate::service::auth::Authenticated;
-
-use super::session::CurrentUser;
-use super::view::{Notice, Page};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MenuItem {
@@ -102,15 +98,4 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
         description: "ログインや登録などの操作の記録を確認し、CSVファイルに出力します。",
     });
     items
-}
-
-#[get("/")]
-fn index(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> Page {
-    Page::new("menu.html")
-        .with("items", menu(&user.0))
-        .notice(Notice::from_flash(flash))
-}
-
-pub fn routes() -> Vec<Route> {
-    routes![index]
 }

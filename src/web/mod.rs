@@ -5,6 +5,7 @@ pub mod audit;
 pub mod database;
 pub mod forms;
 pub mod health;
+pub mod home;
 pub mod imports;
 pub mod login;
 pub mod manage;
@@ -67,7 +68,7 @@ fn screens(rocket: Rocket<Build>, secure: bool) -> Rocket<Build> {
         .attach(SecurityHeaders { hsts: secure })
         .attach(stage("login", login::routes()))
         .attach(stage("password", password::routes()))
-        .attach(stage("menu", menu::routes()))
+        .attach(stage("menu", home::routes()))
         .attach(stage("register", register::routes()))
         .attach(stage("search", search::routes()))
         .attach(stage("manage", manage::routes()))
@@ -79,12 +80,15 @@ fn screens(rocket: Rocket<Build>, secure: bool) -> Rocket<Build> {
         .register(
             "/",
             catchers![
+                bad_request,
                 unauthorized,
                 forbidden,
                 not_found,
                 too_large,
+                unsupported,
                 unprocessable,
-                internal
+                internal,
+                any_other
             ],
         )
 }
@@ -147,6 +151,21 @@ fn error_page(status: Status, message: &str) -> Page {
         .with("message", message)
 }
 
+/// Rocket answers these itself, before any guard has looked at the session: resolve it, so the page
+/// has the header (who is logged in, the menu) like every other screen.
+async fn with_header(req: &Request<'_>) {
+    session::request_session(req).await;
+}
+
+#[catch(400)]
+async fn bad_request(req: &Request<'_>) -> Page {
+    with_header(req).await;
+    error_page(
+        Status::BadRequest,
+        "送信された内容の形式が正しくありません。画面を開き直して、もう一度操作してください。",
+    )
+}
+
 #[catch(401)]
 fn unauthorized(req: &Request<'_>) -> Either<Redirect, Page> {
     match req.local_cache(|| AuthRedirect::Login) {
@@ -156,7 +175,8 @@ fn unauthorized(req: &Request<'_>) -> Either<Redirect, Page> {
 }
 
 #[catch(403)]
-fn forbidden() -> Page {
+async fn forbidden(req: &Request<'_>) -> Page {
+    with_header(req).await;
     error_page(
         Status::Forbidden,
         "この操作は許可されていません。画面の有効期限が切れた可能性があります。画面を開き直してから、もう一度操作してください。",
@@ -164,7 +184,8 @@ fn forbidden() -> Page {
 }
 
 #[catch(404)]
-fn not_found() -> Page {
+async fn not_found(req: &Request<'_>) -> Page {
+    with_header(req).await;
     error_page(
         Status::NotFound,
         "お探しのページは見つかりませんでした。メニューからやり直してください。",
@@ -172,12 +193,24 @@ fn not_found() -> Page {
 }
 
 #[catch(413)]
-fn too_large() -> Page {
+async fn too_large(req: &Request<'_>) -> Page {
+    with_header(req).await;
     error_page(Status::PayloadTooLarge, "送信されたデータが大きすぎます。")
 }
 
+/// A body that is not a form (JSON, plain text): the screens send only forms.
+#[catch(415)]
+async fn unsupported(req: &Request<'_>) -> Page {
+    with_header(req).await;
+    error_page(
+        Status::UnsupportedMediaType,
+        "この形式のデータは受け付けていません。画面のフォームから操作してください。",
+    )
+}
+
 #[catch(422)]
-fn unprocessable() -> Page {
+async fn unprocessable(req: &Request<'_>) -> Page {
+    with_header(req).await;
     error_page(
         Status::UnprocessableEntity,
         "送信された内容を読み取れませんでした。画面を開き直してください。",
@@ -185,8 +218,19 @@ fn unprocessable() -> Page {
 }
 
 #[catch(500)]
-fn internal() -> Page {
+async fn internal(req: &Request<'_>) -> Page {
+    with_header(req).await;
     error_page(Status::InternalServerError, INTERNAL)
+}
+
+/// Any other status Rocket itself answers (405, 406, …): still a Japanese page with the header.
+#[catch(default)]
+async fn any_other(status: Status, req: &Request<'_>) -> Page {
+    with_header(req).await;
+    error_page(
+        status,
+        "要求を処理できませんでした。メニューからやり直してください。",
+    )
 }
 
 /// DESIGN §12: CSP without inline script, nosniff, no framing, no referrer.
@@ -206,7 +250,7 @@ impl Fairing for SecurityHeaders {
     async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
         res.set_header(Header::new(
             "Content-Security-Policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));

@@ -5,6 +5,7 @@ use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use serde::Serialize;
 
+use crate::domain::credentials::temp_password_stamp;
 use crate::domain::roles::{may_see, registrable};
 use crate::domain::{AccountState, Db, UserType};
 use crate::service::users::Registration;
@@ -158,6 +159,8 @@ struct Registered {
     department: String,
     institution: Option<String>,
     state: &'static str,
+    /// Which temporary password the screen showed (the notice form sends it back).
+    stamp: String,
 }
 
 /// The completion screen: the login ID, and the way to the notice.
@@ -184,6 +187,7 @@ async fn registered(id: i64, user: CurrentUser, app: &State<App>) -> Result<Page
                 department: target.department.clone(),
                 institution: target.institution_name.clone(),
                 state: state.label(),
+                stamp: temp_password_stamp(target.temp_password_mac.as_deref()),
             },
         )
         .with("pending", state == AccountState::NoticePending))

@@ -2,6 +2,7 @@
 //! result as CSV for Excel.
 
 use rocket::form::FromForm;
+use rocket::http::uri::Origin;
 use rocket::http::{ContentType, Header};
 use rocket::request::FlashMessage;
 use rocket::response::Responder;
@@ -9,6 +10,7 @@ use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
 use crate::domain::audit::{Action, Outcome};
+use crate::domain::credentials::temp_password_stamp;
 use crate::domain::operations::Operations;
 use crate::domain::search::{Filter, SortKey, UserQuery};
 use crate::domain::spreadsheet::neutralise;
@@ -143,6 +145,8 @@ struct Row {
     registered: String,
     registered_wareki: String,
     ops: Operations,
+    /// Which temporary password the row showed (the notice forms send it back).
+    stamp: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -189,6 +193,7 @@ fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
         registered: format_date(created),
         registered_wareki: wareki(created).unwrap_or_default(),
         ops,
+        stamp: temp_password_stamp(u.temp_password_mac.as_deref()),
     }
 }
 
@@ -273,6 +278,7 @@ async fn search(
     user: CurrentUser,
     app: &State<App>,
     flash: Option<FlashMessage<'_>>,
+    uri: &Origin<'_>,
 ) -> Result<Page, WebError> {
     let me = &user.0.user;
     if !View::of(&me.actor()).has_search() {
@@ -287,6 +293,8 @@ async fn search(
         .with("dbs", dbs)
         .with("states", states)
         .with("export_qs", params.conditions_qs())
+        // This very search, for the row buttons to come back to.
+        .with("here", uri.to_string())
         .notice(Notice::from_flash(flash));
     let query = match params.query(PER_PAGE) {
         Ok(q) => q,
