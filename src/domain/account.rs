@@ -25,6 +25,20 @@ pub struct RawProfile {
     pub remarks: String,
 }
 
+/// The longest value of each free-text field, in characters, by form field name: the forms'
+/// `maxlength`, the [変更] form, the import and the store all follow these (one source; the import
+/// and the console validate through [`Profile::parse`], which uses the same constants).
+pub const TEXT_LIMITS: [(&str, usize); 8] = [
+    ("department", Department::MAX),
+    ("family_name", PersonName::MAX),
+    ("given_name", PersonName::MAX),
+    ("family_kana", Kana::MAX),
+    ("given_kana", Kana::MAX),
+    ("email", Email::MAX),
+    ("phone", Phone::MAX),
+    ("remarks", Remarks::MAX),
+];
+
 /// The validated fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {

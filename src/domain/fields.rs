@@ -278,13 +278,15 @@ impl Email {
 pub struct Phone(String);
 
 impl Phone {
+    pub const MAX: usize = 20;
+
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let field = "電話番号";
         let folded: String = input
             .nfkc()
             .map(|c| if c == 'ー' || c == '−' { '-' } else { c })
             .collect();
-        let s = clean(field, &folded, 20, false)?;
+        let s = clean(field, &folded, Self::MAX, false)?;
         let hint = "半角数字とハイフン（例: 03-1234-5678）";
         if !s.chars().all(|c| c.is_ascii_digit() || "-()".contains(c)) {
             return Err(FieldError::Format { field, hint });

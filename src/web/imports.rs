@@ -4,6 +4,7 @@
 use rocket::form::FromForm;
 use rocket::fs::TempFile;
 use rocket::http::{ContentType, Header};
+use rocket::request::FlashMessage;
 use rocket::response::Responder;
 use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, Route, State};
@@ -16,7 +17,7 @@ use crate::service::imports::ImportOutcome;
 use crate::service::{App, ServiceError};
 
 use super::session::{ClientAddr, CsrfForm, CurrentUser};
-use super::view::Page;
+use super::view::{Notice, Page};
 use super::WebError;
 
 #[derive(Debug, Serialize)]
@@ -89,9 +90,15 @@ async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
 }
 
 #[get("/imports")]
-async fn show(user: CurrentUser, app: &State<App>) -> Result<Page, WebError> {
+async fn show(
+    user: CurrentUser,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Page, WebError> {
     may_import(app, &user)?;
-    upload_page(app, &user).await
+    Ok(upload_page(app, &user)
+        .await?
+        .notice(Notice::from_flash(flash)))
 }
 
 #[derive(Responder)]

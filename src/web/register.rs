@@ -1,6 +1,7 @@
 //! `/users/new` 医療機関ユーザ新規登録 and its completion screen.
 
 use rocket::form::FromForm;
+use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Either, Route, State};
 use serde::Serialize;
@@ -15,7 +16,7 @@ use crate::store::users::UserRecord;
 
 use super::forms::{FormErrors, ProfileForm};
 use super::session::{ClientAddr, CsrfForm, CurrentUser};
-use super::view::Page;
+use super::view::{Notice, Page};
 use super::WebError;
 
 #[derive(Debug, Clone, Default, FromForm, Serialize)]
@@ -165,7 +166,12 @@ struct Registered {
 
 /// The completion screen: the login ID, and the way to the notice.
 #[get("/users/<id>/registered")]
-async fn registered(id: i64, user: CurrentUser, app: &State<App>) -> Result<Page, WebError> {
+async fn registered(
+    id: i64,
+    user: CurrentUser,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Page, WebError> {
     let target = app.user_by_id(id).await?;
     let visible = target
         .target()
@@ -190,7 +196,8 @@ async fn registered(id: i64, user: CurrentUser, app: &State<App>) -> Result<Page
                 stamp: temp_password_stamp(target.temp_password_mac.as_deref()),
             },
         )
-        .with("pending", state == AccountState::NoticePending))
+        .with("pending", state == AccountState::NoticePending)
+        .notice(Notice::from_flash(flash)))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -8,6 +8,8 @@ use rocket::response::{self, Responder, Response};
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use crate::domain::account::TEXT_LIMITS;
+
 use super::session::RequestSession;
 
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -74,9 +76,13 @@ pub struct Page {
 
 impl Page {
     pub fn new(template: &'static str) -> Page {
+        let mut ctx = Context::new();
+        // Every form's maxlength comes from the domain's limits, never a number typed in a template.
+        let limits: std::collections::BTreeMap<&str, usize> = TEXT_LIMITS.into_iter().collect();
+        ctx.insert("limits", &limits);
         Page {
             template,
-            ctx: Context::new(),
+            ctx,
             status: Status::Ok,
         }
     }

@@ -170,6 +170,9 @@ test("a newcomer's day as 責任者", async () => {
   assert.match(download.suggestedFilename(), new RegExp(`^IDPW-notice-${clerkId}-.*\\.pdf$`));
   const pdf = await readFile(await download.path());
   assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+  // The page fetched the PDF and shows itself again with the result and the new state.
+  await page.getByText("様のIDパスワード通知書を発行しました。").waitFor();
+  assert.doesNotMatch(await text(page), /通知書未発行/);
   await page.goto(`${base}/users?login_id=${clerkId}`);
   assert.match(await text(page), /初期パスワード未変更/);
 
@@ -180,7 +183,7 @@ test("a newcomer's day as 責任者", async () => {
   assert.match(confirm, /山﨑　花子/);
   await shot(page, "13-delete-confirm");
   await page.getByRole("button", { name: "削除する" }).click();
-  assert.match(await text(page), /山﨑　花子さんのアカウントを削除しました。/);
+  assert.match(await text(page), /山﨑　花子様のアカウントを削除しました。/);
   await page.goto(`${base}/users?login_id=${clerkId}&state=deleted`);
   const deleted = page.locator("tr", { hasText: clerkId });
   assert.equal(await deleted.getByText("削除済").count(), 1);
@@ -238,5 +241,8 @@ test("CSV一括登録 of an Excel file, then the batch's notices", async () => {
   ]);
   const pdf = await readFile(await download.path());
   assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+  // Then the import history, with the result.
+  await page.getByText("件のIDパスワード通知書を発行しました（1つのPDF）。").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/imports");
   await context.close();
 });
