@@ -446,3 +446,16 @@ async fn the_result_as_csv_for_excel_is_neutralised_and_audited() {
         .await;
     assert_eq!(exports, 1, "the export of personal data is audited");
 }
+
+#[rocket::async_test]
+async fn the_type_condition_offers_only_the_types_the_actor_sees() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.officer).await;
+    let page = s.get("/users").await.into_string().await.unwrap();
+    assert!(!page.contains("<option value=\"clerk\""), "{page}");
+    assert!(page.contains("<option value=\"nanbyo_doctor\""), "{page}");
+    s.act_as(&c.responsible).await;
+    let page = s.get("/users").await.into_string().await.unwrap();
+    assert!(page.contains("<option value=\"clerk\""), "{page}");
+}

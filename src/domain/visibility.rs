@@ -77,10 +77,43 @@ impl View {
     pub fn has_search(&self) -> bool {
         !matches!(self, View::OnlySelf { .. })
     }
+
+    /// The account types this view can list: the search's ユーザ種別 condition offers these only
+    /// (a 自治体担当者 sees no 医療クラーク等, a 指定医 only its clerks).
+    pub fn listed_types(&self) -> Vec<UserType> {
+        match self {
+            View::InstitutionDb { .. } => UserType::ALL
+                .into_iter()
+                .filter(|t| t.is_institution_account())
+                .collect(),
+            View::ClerksOf { .. } => vec![UserType::Clerk],
+            View::Municipality { .. } => MUNICIPALITY_SEES.to_vec(),
+            View::OnlySelf { .. } => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_type_condition_offers_only_what_the_view_lists() {
+        let officer = View::Municipality { municipality_id: 1 };
+        assert!(!officer.listed_types().contains(&UserType::Clerk));
+        assert!(officer.listed_types().contains(&UserType::Responsible));
+        let doctor = View::ClerksOf {
+            institution_id: 1,
+            db: crate::domain::Db::Nanbyo,
+        };
+        assert_eq!(doctor.listed_types(), vec![UserType::Clerk]);
+        let responsible = View::InstitutionDb {
+            institution_id: 1,
+            db: crate::domain::Db::Nanbyo,
+        };
+        assert!(!responsible
+            .listed_types()
+            .contains(&UserType::MunicipalOfficer));
+    }
     use super::super::roles::{may_see, InstitutionRef};
     use super::*;
 

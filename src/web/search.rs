@@ -257,11 +257,10 @@ fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
 type Choices = Vec<(&'static str, &'static str)>;
 
 /// The choices of the ユーザ種別, 対象DB and 状態 conditions.
-fn options() -> (Choices, Choices, Choices) {
+fn options(view: &View) -> (Choices, Choices, Choices) {
     (
-        UserType::ALL
+        view.listed_types()
             .iter()
-            .filter(|t| t.is_institution_account())
             .map(|t| (t.as_str(), t.label()))
             .collect(),
         Db::ALL.iter().map(|d| (d.as_str(), d.label())).collect(),
@@ -281,12 +280,13 @@ async fn search(
     uri: &Origin<'_>,
 ) -> Result<Page, WebError> {
     let me = &user.0.user;
-    if !View::of(&me.actor()).has_search() {
+    let view = View::of(&me.actor());
+    if !view.has_search() {
         return Err(WebError(ServiceError::Denied(
             crate::domain::roles::Denied::TypeNotAllowed,
         )));
     }
-    let (types, dbs, states) = options();
+    let (types, dbs, states) = options(&view);
     let page = Page::new("users/search.html")
         .with("p", &params)
         .with("types", types)
