@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::domain::audit::{Action, Outcome};
 use crate::domain::credentials::temp_password_stamp;
+use crate::domain::numbers::grouped;
 use crate::domain::operations::Operations;
 use crate::domain::search::{Filter, SortKey, UserQuery};
 use crate::domain::spreadsheet::neutralise;
@@ -94,6 +95,38 @@ impl SearchParams {
             page: self.page.unwrap_or(1).max(1),
             per_page,
         })
+    }
+
+    /// The conditions in words, for the audit log: 「氏名=山﨑、状態=ロック中」, or 「条件なし」.
+    fn conditions_text(&self) -> String {
+        let pairs = [
+            ("ログインID", &self.login_id),
+            ("氏名", &self.name),
+            ("ユーザ種別", &self.user_type),
+            ("対象DB", &self.db),
+            ("部署", &self.department),
+            ("状態", &self.state),
+            ("登録日（開始）", &self.from),
+            ("登録日（終了）", &self.to),
+        ];
+        let words: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !text(v).is_empty())
+            .map(|(k, v)| {
+                let v = text(v);
+                let shown = UserType::parse(v)
+                    .map(|t| t.label())
+                    .or_else(|| Db::parse(v).map(|d| d.label()))
+                    .or_else(|| AccountState::parse(v).map(|s| s.label()))
+                    .unwrap_or(v);
+                format!("{k}={shown}")
+            })
+            .collect();
+        if words.is_empty() {
+            "条件なし".to_string()
+        } else {
+            words.join("、")
+        }
     }
 
     /// The conditions as a query string, without sort and page (for the links that change those).
@@ -426,9 +459,9 @@ async fn export(
     let entry = AuditEntry::new(AuditActor::user(me), Action::CsvExport, Outcome::Success)
         .addr(addr.0)
         .details(format!(
-            "医療機関ユーザ検索結果のCSV出力 {}件（条件: {}）",
-            result.rows.len(),
-            params.conditions_qs()
+            "医療機関ユーザ検索結果のCSV出力 {}件（{}）",
+            grouped(result.rows.len() as u64),
+            params.conditions_text()
         ));
     audit::record(&app.store, &app.keys.audit, &entry, now)
         .await

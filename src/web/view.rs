@@ -9,6 +9,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::domain::account::TEXT_LIMITS;
+use crate::domain::numbers::grouped;
 
 use super::session::RequestSession;
 
@@ -26,6 +27,15 @@ impl Views {
             .expect("embedded templates compile");
         // Autoescape every template: they are all HTML.
         tera.autoescape_on(vec![".html"]);
+        // `{{ n | grouped }}`: 10,000件, as every count on a screen is written.
+        tera.register_filter(
+            "grouped",
+            |v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+                v.as_u64()
+                    .map(|n| tera::Value::String(grouped(n)))
+                    .ok_or_else(|| tera::Error::msg("grouped: not a count"))
+            },
+        );
         Views(tera)
     }
 
