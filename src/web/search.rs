@@ -12,7 +12,7 @@ use crate::domain::audit::{Action, Outcome};
 use crate::domain::operations::Operations;
 use crate::domain::search::{Filter, SortKey, UserQuery};
 use crate::domain::spreadsheet::neutralise;
-use crate::domain::time::{format_date, iso_date, jst_date, parse_date, wareki};
+use crate::domain::time::{format_date, format_jst, iso_date, jst_date, parse_date, wareki};
 use crate::domain::visibility::View;
 use crate::domain::{AccountState, Db, UserType};
 use crate::service::{App, ServiceError};
@@ -142,6 +142,9 @@ struct Row {
     state_label: &'static str,
     registered: String,
     registered_wareki: String,
+    /// 2026/11/24 14:05, or 未ログイン.
+    last_login: String,
+    last_login_wareki: String,
     ops: Operations,
 }
 
@@ -168,6 +171,9 @@ struct Pager {
 
 const PER_PAGE: u32 = 50;
 
+/// 最終ログイン of an account that has never logged in.
+pub const NEVER_LOGGED_IN: &str = "未ログイン";
+
 fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
     let now = app.now();
     let state = u.facts().state(&app.settings.lockout(), now);
@@ -188,6 +194,13 @@ fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
         state_label: state.label(),
         registered: format_date(created),
         registered_wareki: wareki(created).unwrap_or_default(),
+        last_login: u
+            .last_login_at
+            .map_or_else(|| NEVER_LOGGED_IN.to_string(), format_jst),
+        last_login_wareki: u
+            .last_login_at
+            .and_then(|at| wareki(jst_date(at)))
+            .unwrap_or_default(),
         ops,
     }
 }
@@ -200,6 +213,7 @@ fn columns(params: &SearchParams, query: &UserQuery) -> Vec<Column> {
         (SortKey::UserType, "ユーザ種別"),
         (SortKey::Department, "部署"),
         (SortKey::Registered, "登録日"),
+        (SortKey::LastLogin, "最終ログイン"),
     ]
     .into_iter()
     .map(|(key, label)| {
