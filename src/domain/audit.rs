@@ -30,10 +30,12 @@ pub enum Action {
     Bootstrap,
     /// A request the role rules refused (forged form, guessed id).
     Denied,
+    /// [棚卸しを完了] on the アカウント棚卸し screen (DESIGN §13).
+    ReviewComplete,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::LoginSuccess,
         Action::LoginFailure,
         Action::AccountLocked,
@@ -54,6 +56,7 @@ impl Action {
         Action::MunicipalityAdd,
         Action::Bootstrap,
         Action::Denied,
+        Action::ReviewComplete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl Action {
             Action::MunicipalityAdd => "municipality_add",
             Action::Bootstrap => "bootstrap",
             Action::Denied => "denied",
+            Action::ReviewComplete => "review_complete",
         }
     }
 
@@ -107,6 +111,7 @@ impl Action {
             Action::MunicipalityAdd => "自治体登録",
             Action::Bootstrap => "初期ユーザ登録",
             Action::Denied => "権限のない操作",
+            Action::ReviewComplete => "アカウント棚卸し完了",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod kinds;
 pub mod lockout;
 pub mod operations;
 pub mod password;
+pub mod review;
 pub mod roles;
 pub mod search;
 pub mod session;

@@ -61,7 +61,7 @@ fn invalid(name: &'static str, error: FieldError) -> ServiceError {
 }
 
 impl App {
-    async fn record_denied(
+    pub(super) async fn record_denied(
         &self,
         actor: &UserRecord,
         target: Option<&UserRecord>,
@@ -396,7 +396,7 @@ impl App {
         self.user_by_id(target.id).await
     }
 
-    async fn check_removable(
+    pub(super) async fn check_removable(
         &self,
         tx: &mut crate::store::Tx,
         target: &UserRecord,

@@ -1,16 +1,20 @@
 //! The header every screen shows, and the menu (`/`) with only what this person may do.
 
 use rocket::request::FlashMessage;
-use rocket::{get, routes, Route};
+use rocket::{get, routes, Route, State};
 use serde::Serialize;
 
+use crate::domain::review::may_review;
 use crate::domain::roles::{registrable, Scope};
+use crate::domain::time::format_jst;
 use crate::domain::visibility::View;
 use crate::domain::UserType;
 use crate::service::auth::Authenticated;
+use crate::service::App;
 
 use super::session::CurrentUser;
 use super::view::{Notice, Page};
+use super::WebError;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MenuItem {
@@ -91,6 +95,13 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
                 "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。",
         });
     }
+    if may_review(&actor) {
+        items.push(MenuItem {
+            href: "/review",
+            label: "アカウント棚卸し",
+            description: "使われていないアカウントや有効期限が近いアカウントを確認し、棚卸しの完了を記録します。",
+        });
+    }
     items.push(MenuItem {
         href: "/password",
         label: "パスワード変更",
@@ -104,11 +115,36 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
     items
 }
 
+/// The menu's reminder that a アカウント棚卸し is due (DESIGN §13), for those who review.
+#[derive(Debug, Serialize)]
+struct ReviewReminder {
+    text: String,
+}
+
 #[get("/")]
-fn index(user: CurrentUser, flash: Option<FlashMessage<'_>>) -> Page {
-    Page::new("menu.html")
+async fn index(
+    user: CurrentUser,
+    app: &State<App>,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<Page, WebError> {
+    let reminder = match app.review_due(&user.0.user).await? {
+        Some((true, last)) => Some(ReviewReminder {
+            text: match last {
+                Some(at) => format!(
+                    "前回のアカウント棚卸し（{}）から{}日以上経過しています。アカウント棚卸しを行ってください。",
+                    format_jst(at),
+                    app.settings.review().interval_days
+                ),
+                None => "アカウント棚卸しの記録がまだありません。アカウント棚卸しを行ってください。"
+                    .to_string(),
+            },
+        }),
+        _ => None,
+    };
+    Ok(Page::new("menu.html")
         .with("items", menu(&user.0))
-        .notice(Notice::from_flash(flash))
+        .with("review_reminder", reminder)
+        .notice(Notice::from_flash(flash)))
 }
 
 pub fn routes() -> Vec<Route> {
