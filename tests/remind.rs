@@ -1,0 +1,183 @@
+//! `remind` (DESIGN §13, issue 12): the monthly アカウント棚卸し summary to each active 責任者 /
+//! 自治体担当者 with an email address and the notice before a 有効期限, written to the mail outbox in
+//! Japanese, with no password and no other person's data, and sent once per period however often it
+//! runs.
+
+mod common;
+#[path = "common/people.rs"]
+mod people;
+
+use std::path::Path;
+
+use common::*;
+use nanbyo_accounts::domain::audit::Action;
+use nanbyo_accounts::domain::Db;
+use nanbyo_accounts::service::console::BootstrapHome;
+use nanbyo_accounts::store::users::UserRecord;
+use people::*;
+
+const DAY: i64 = 86_400;
+
+struct Received {
+    to: String,
+    subject: String,
+    body: String,
+}
+
+fn outbox(s: &TestServer) -> Vec<Received> {
+    let dir = nanbyo_accounts::mail::outbox_dir(s.dir.path());
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| parse(f)).collect()
+}
+
+fn parse(file: &Path) -> Received {
+    let raw = std::fs::read(file).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    Received {
+        to: m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string(),
+        subject: m.subject().unwrap_or_default().to_string(),
+        body: m.body_text(0).unwrap_or_default().replace("\r\n", "\n"),
+    }
+}
+
+async fn with_email(s: &TestServer, u: &UserRecord, email: &str) {
+    sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+        .bind(email.to_string())
+        .bind(u.id)
+        .execute(s.app().store.pool())
+        .await
+        .unwrap();
+}
+
+#[rocket::async_test]
+async fn summaries_once_a_month_and_expiry_notices_once_per_date() {
+    let s = server().await;
+    let c = cast(&s).await;
+    with_email(&s, &c.responsible, "sekinin@hospital.example").await;
+    with_email(&s, &c.officer, "ku@city.example").await;
+    with_email(&s, &c.clerk, "clerk@hospital.example").await;
+    let (permit, clerk) = s
+        .app()
+        .authorize(&c.responsible, c.clerk.id, Action::Edit, None)
+        .await
+        .unwrap();
+    let mut raw = profile(&clerk.family_name, &clerk.family_kana, &clerk.department);
+    raw.given_name = clerk.given_name.clone();
+    raw.given_kana = clerk.given_kana.clone();
+    raw.email = "clerk@hospital.example".into();
+    // The first run is on 2026-12-08: 15 days before.
+    raw.expires_on = "2026-12-23".into();
+    s.app()
+        .edit(&c.responsible, &permit, &clerk, &raw, None)
+        .await
+        .unwrap();
+    let before = outbox(&s).len();
+    s.clock.advance(14 * DAY);
+    let report = s.app().remind().await.unwrap();
+    assert_eq!(report.summaries, 2, "{:?}", report.lines);
+    assert_eq!(report.expiry_notices, 0, "the 有効期限 is 15 days away");
+    let all = outbox(&s);
+    let mails: Vec<&Received> = all[before..].iter().collect();
+    assert_eq!(mails.len(), 2);
+    let to_responsible = mails
+        .iter()
+        .find(|m| m.to == "sekinin@hospital.example")
+        .expect("the 責任者's summary");
+    assert!(to_responsible
+        .subject
+        .contains("アカウント棚卸しの状況のお知らせ"));
+    assert!(to_responsible
+        .body
+        .starts_with(&format!("{} 様", c.responsible.full_name())));
+    assert!(to_responsible.body.contains("東京中央病院（難病DB）"));
+    assert!(
+        to_responsible
+            .body
+            .contains("通知書未発行のまま14日以上（初期パスワードの期限切れを含む）：3件"),
+        "{}",
+        to_responsible.body
+    );
+    assert!(to_responsible.body.contains("http://127.0.0.1:8000/review"));
+    for m in mails.iter() {
+        assert!(!m.body.contains("パスワード："), "no password");
+        for other in [&c.clerk, &c.other_clerk, &c.nanbyo_doctor] {
+            assert!(!m.body.contains(&other.login_id), "no login ID");
+            assert!(
+                !m.body.contains(&other.family_name),
+                "no other person's name"
+            );
+        }
+    }
+    let to_officer = mails.iter().find(|m| m.to == "ku@city.example").unwrap();
+    assert!(to_officer.body.contains("新宿区"));
+    assert!(
+        !to_officer.body.contains("医療クラーク等："),
+        "a 自治体担当者 sees no clerks"
+    );
+
+    // The same day again, and later that month: nothing new.
+    let again = s.app().remind().await.unwrap();
+    assert_eq!((again.summaries, again.expiry_notices), (0, 0));
+    // The next day the clerk's 有効期限 is 14 days away: one notice, once.
+    s.clock.advance(DAY);
+    let report = s.app().remind().await.unwrap();
+    assert_eq!((report.summaries, report.expiry_notices), (0, 1));
+    let notice = outbox(&s).pop().unwrap();
+    assert_eq!(notice.to, "clerk@hospital.example");
+    assert!(notice.subject.contains("アカウントの有効期限のお知らせ"));
+    assert!(notice
+        .body
+        .contains("2026/12/23（令和8年12月23日）まで利用できます"));
+    assert!(notice
+        .body
+        .contains("東京中央病院の責任者または指定医に有効期限の延長を依頼してください"));
+    assert!(!notice.body.contains(&c.clerk.login_id));
+    let report = s.app().remind().await.unwrap();
+    assert_eq!((report.summaries, report.expiry_notices), (0, 0));
+    // A new month (2027-01-08): a new summary.
+    s.clock.advance(30 * DAY);
+    let report = s.app().remind().await.unwrap();
+    assert_eq!(report.summaries, 2);
+    assert_eq!(report.expiry_notices, 0);
+}
+
+#[rocket::async_test]
+async fn nobody_without_an_email_or_out_of_office_is_mailed() {
+    let s = server().await;
+    let responsible = bootstrap(
+        &s,
+        BootstrapHome::Institution {
+            code: HOSPITAL.into(),
+            db: Db::Nanbyo,
+        },
+        "責任",
+    )
+    .await;
+    let report = s.app().remind().await.unwrap();
+    assert_eq!(report.summaries, 0, "no email address");
+    with_email(&s, &responsible, "r@hospital.example").await;
+    sqlx::query("UPDATE users SET expires_on = '2026-11-01' WHERE id = $1")
+        .bind(responsible.id)
+        .execute(s.app().store.pool())
+        .await
+        .unwrap();
+    let report = s.app().remind().await.unwrap();
+    assert_eq!(
+        (report.summaries, report.expiry_notices),
+        (0, 0),
+        "expired: no summary, and no notice for a past date"
+    );
+    assert!(outbox(&s).is_empty());
+}
