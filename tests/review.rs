@@ -531,8 +531,13 @@ async fn the_last_login_is_stored_and_shown_in_the_search() {
     s.act_as(&c.responsible).await;
     let html = s.get("/users").await.into_string().await.unwrap();
     assert!(html.contains("最終ログイン"));
-    // 2026-11-24 10:00 JST.
-    assert!(html.contains("2026&#x2F;11&#x2F;24 10:00"), "{html}");
+    // 2026-11-24 10:00 JST: the date in the column, the time in its tooltip.
+    assert!(
+        html.contains(
+            "title=\"2026&#x2F;11&#x2F;24 10:00（令和8年11月24日）\">2026&#x2F;11&#x2F;24<"
+        ),
+        "{html}"
+    );
     assert!(html.contains("未ログイン"));
     let order = |html: &str| {
         let a = html.find(&c.clerk.login_id).unwrap();

@@ -142,8 +142,9 @@ struct Row {
     state_label: &'static str,
     registered: String,
     registered_wareki: String,
-    /// 2026/11/24 14:05, or 未ログイン.
+    /// 2026/11/24, or 未ログイン.
     last_login: String,
+    /// 2026/11/24 14:05（令和8年11月24日）, for the tooltip.
     last_login_wareki: String,
     ops: Operations,
 }
@@ -194,12 +195,17 @@ fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
         state_label: state.label(),
         registered: format_date(created),
         registered_wareki: wareki(created).unwrap_or_default(),
-        last_login: u
-            .last_login_at
-            .map_or_else(|| NEVER_LOGGED_IN.to_string(), format_jst),
+        // The date like 登録日 (the column stays narrow); the time and 和暦 in the tooltip.
+        last_login: u.last_login_at.map_or_else(
+            || NEVER_LOGGED_IN.to_string(),
+            |at| format_date(jst_date(at)),
+        ),
         last_login_wareki: u
             .last_login_at
-            .and_then(|at| wareki(jst_date(at)))
+            .map(|at| match wareki(jst_date(at)) {
+                Some(w) => format!("{}（{w}）", format_jst(at)),
+                None => format_jst(at),
+            })
             .unwrap_or_default(),
         ops,
     }
