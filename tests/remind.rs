@@ -4,6 +4,8 @@
 //! runs.
 
 mod common;
+#[path = "common/console.rs"]
+mod console;
 #[path = "common/people.rs"]
 mod people;
 
@@ -180,4 +182,49 @@ async fn nobody_without_an_email_or_out_of_office_is_mailed() {
         "expired: no summary, and no notice for a past date"
     );
     assert!(outbox(&s).is_empty());
+}
+
+#[test]
+fn the_console_command_sends_once_per_day() {
+    let c = console::Console::new();
+    c.add_hospital();
+    let (ok, _, err) = c.bootstrap(
+        ["髙橋", "美咲", "タカハシ", "ミサキ"],
+        &["--email", "takahashi@hospital.example"],
+    );
+    assert!(ok, "{err}");
+    let outbox = nanbyo_accounts::mail::outbox_dir(c.dir.path());
+    let count = || {
+        std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let before = count();
+    let (ok, out, err) = c.run(&["remind"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("棚卸しのお知らせ: 髙橋\u{3000}美咲 様（東京中央病院（難病DB））"),
+        "{out}"
+    );
+    assert!(
+        out.contains("棚卸しの月次のお知らせ 1件、有効期限のお知らせ 0件"),
+        "{out}"
+    );
+    assert!(!out.contains("初期パスワード"), "never a password: {out}");
+    assert_eq!(count(), before + 1);
+    let (ok, out, _) = c.run(&["remind"]);
+    assert!(ok);
+    assert!(
+        out.contains("棚卸しの月次のお知らせ 0件、有効期限のお知らせ 0件"),
+        "{out}"
+    );
+    assert_eq!(
+        count(),
+        before + 1,
+        "a second run the same day sends nothing"
+    );
 }
