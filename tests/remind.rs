@@ -228,3 +228,119 @@ fn the_console_command_sends_once_per_day() {
         "a second run the same day sends nothing"
     );
 }
+
+/// aiosmtpd on 127.0.0.1, storing what it receives in a Maildir (as tests/mail.rs runs it).
+struct SmtpServer(std::process::Child);
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Aborts the delivery task when the test ends.
+struct Task(tokio::task::JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Without aiosmtpd the test is skipped, unless `NANBYO_TEST_REQUIRE_SMTP=1` (CI).
+fn smtp_available() -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok && std::env::var("NANBYO_TEST_REQUIRE_SMTP").is_ok_and(|v| v == "1") {
+        panic!("NANBYO_TEST_REQUIRE_SMTP=1, but aiosmtpd is not installed");
+    }
+    ok
+}
+
+fn maildir_messages(dir: &Path) -> Vec<Received> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .map(|p| parse(&p))
+        .collect()
+}
+
+#[rocket::async_test]
+async fn reminders_are_delivered_over_smtp_once() {
+    if !smtp_available() {
+        eprintln!("skipped: aiosmtpd not installed (pip install aiosmtpd)");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spool = tempfile::tempdir().unwrap();
+    let maildir = spool.path().join("maildir");
+    let _smtp = SmtpServer(
+        std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "aiosmtpd did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let s = server_with(|st| {
+        st.smtp_host = Some("127.0.0.1".into());
+        st.smtp_port = port;
+        st.smtp_tls = "none".into();
+        st.mail_from = Some("難病・小慢DB ユーザ管理 <nanbyo@hospital.example.jp>".into());
+        st.mail_retry_seconds = 1;
+    })
+    .await;
+    let delivery = nanbyo_accounts::mail::Delivery::from_settings(&s.app().settings)
+        .unwrap()
+        .expect("SMTP is configured");
+    let _task = Task(delivery.spawn());
+    let c = cast(&s).await;
+    with_email(&s, &c.responsible, "sekinin@hospital.example.jp").await;
+    let report = s.app().remind().await.unwrap();
+    assert_eq!(report.summaries, 1);
+    let new = maildir.join("new");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while maildir_messages(&new).is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let received = maildir_messages(&new);
+    assert_eq!(received.len(), 1, "the summary did not arrive");
+    let m = &received[0];
+    assert_eq!(m.to, "sekinin@hospital.example.jp");
+    assert_eq!(
+        m.subject,
+        "【難病・小慢DB 医療機関ユーザ管理】アカウント棚卸しの状況のお知らせ"
+    );
+    assert!(m
+        .body
+        .contains("東京中央病院（難病DB）のアカウント棚卸しの状況"));
+    assert!(!m.body.contains(&c.clerk.login_id));
+    // Run again: nothing more arrives.
+    let again = s.app().remind().await.unwrap();
+    assert_eq!(again.summaries, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(maildir_messages(&new).len(), 1);
+}
