@@ -183,7 +183,7 @@ check "installed, version $version" installed
 
 check "binary /usr/bin/nanbyo-accounts 0755 root:root" mode_is "$BIN" "755 root root"
 check "binary runs (--version)" "$BIN" --version
-for unit in nanbyo-accounts.service nanbyo-import.path nanbyo-import.service nanbyo-backup.service nanbyo-backup.timer; do
+for unit in nanbyo-accounts.service nanbyo-import.path nanbyo-import.service nanbyo-backup.service nanbyo-backup.timer nanbyo-remind.service nanbyo-remind.timer; do
   check "unit $UNITS/$unit 0644" mode_is "$UNITS/$unit" "644 root root"
 done
 for script in nanbyo-import-inbox nanbyo-backup; do
@@ -212,7 +212,7 @@ for d in "done" failed; do
   check "$IMPORT/$d 2750 nanbyo:nanbyo-import (beside the inbox)" mode_is "$IMPORT/$d" "2750 nanbyo nanbyo-import"
 done
 for wanted in multi-user.target.wants/nanbyo-accounts.service multi-user.target.wants/nanbyo-import.path \
-  timers.target.wants/nanbyo-backup.timer; do
+  timers.target.wants/nanbyo-backup.timer timers.target.wants/nanbyo-remind.timer; do
   check "enabled by postinst: /etc/systemd/system/$wanted" test -L "/etc/systemd/system/$wanted"
 done
 
@@ -326,9 +326,17 @@ newest=$(find "$DATA/backups" -name 'nanbyo-*.db' | LC_ALL=C sort | tail -1)
 check "restore (README): nanbyo restore --from $(basename "$newest")" nanbyo restore --from "$newest"
 check "… the restored database verifies (audit verify)" nanbyo audit verify
 
+# --- 5b. reminders ----------------------------------------------------------------------------
+step "nanbyo-remind.service"
+remind_cmd=$(unit_command nanbyo-remind.service ExecStart)
+# shellcheck disable=SC2086
+check "remind as the unit runs it" as_unit nanbyo-remind.service -- $remind_cmd
+# shellcheck disable=SC2086
+check "… and again the same day (sends nothing twice)" as_unit nanbyo-remind.service -- $remind_cmd
+
 # --- 6. the units, statically ---------------------------------------------------------------------
 step "systemd-analyze (no systemd as PID 1 here: static checks)"
-for unit in nanbyo-accounts.service nanbyo-import.path nanbyo-import.service nanbyo-backup.service nanbyo-backup.timer; do
+for unit in nanbyo-accounts.service nanbyo-import.path nanbyo-import.service nanbyo-backup.service nanbyo-backup.timer nanbyo-remind.service nanbyo-remind.timer; do
   if out=$(systemd-analyze verify "$UNITS/$unit" 2>&1) && ! grep -q nanbyo <<<"$out"; then
     ok "systemd-analyze verify $unit"
   else
@@ -336,7 +344,7 @@ for unit in nanbyo-accounts.service nanbyo-import.path nanbyo-import.service nan
     not_ok "systemd-analyze verify $unit"
   fi
 done
-for unit in nanbyo-accounts.service nanbyo-import.service nanbyo-backup.service; do
+for unit in nanbyo-accounts.service nanbyo-import.service nanbyo-backup.service nanbyo-remind.service; do
   score=$(systemd-analyze security --offline=true "$UNITS/$unit" 2>&1 |
     sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
   if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s < m) }'; then

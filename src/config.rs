@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::credentials::SecretKey;
 use crate::domain::lockout::{LockoutPolicy, ThrottlePolicy};
 use crate::domain::password::PasswordPolicy;
+use crate::domain::review::ReviewPolicy;
 use crate::domain::session::SessionPolicy;
 use crate::store::Store;
 
@@ -87,6 +88,19 @@ pub struct Settings {
     /// Seconds between attempts to deliver what waits in the outbox.
     pub mail_retry_seconds: u64,
     // ---- end of email settings
+    // ---- アカウント棚卸し (DESIGN §13, /review) and `remind`.
+    /// 「N日以上ログインしていない」: days without a login.
+    pub review_inactive_days: i64,
+    /// 「通知書未発行のままN日以上」: days an account may wait for its notice (or a new one).
+    pub review_pending_days: i64,
+    /// 「有効期限がN日以内または期限切れ」.
+    pub review_expiry_days: i64,
+    /// 「ロック中のままN日を超える」.
+    pub review_locked_days: i64,
+    /// The menu asks for a review when the last one is this many days old (or there is none).
+    pub review_interval_days: i64,
+    /// `remind` tells a person this many days before their 有効期限.
+    pub remind_expiry_days: i64,
 }
 
 impl Default for Settings {
@@ -126,6 +140,12 @@ impl Default for Settings {
             smtp_ca_file: None,
             mail_from: None,
             mail_retry_seconds: 30,
+            review_inactive_days: 90,
+            review_pending_days: 14,
+            review_expiry_days: 30,
+            review_locked_days: 7,
+            review_interval_days: 180,
+            remind_expiry_days: 14,
         }
     }
 }
@@ -150,6 +170,16 @@ impl Settings {
         SessionPolicy {
             idle_secs: self.session_idle_minutes * 60,
             absolute_secs: self.session_absolute_hours * 3600,
+        }
+    }
+
+    pub fn review(&self) -> ReviewPolicy {
+        ReviewPolicy {
+            inactive_days: self.review_inactive_days.max(1),
+            pending_days: self.review_pending_days.max(0),
+            expiry_days: self.review_expiry_days.max(0),
+            locked_days: self.review_locked_days.max(0),
+            interval_days: self.review_interval_days.max(1),
         }
     }
 

@@ -58,7 +58,9 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const all of document.querySelectorAll("[data-select-all]")) {
     all.addEventListener("change", () => {
       const name = all.getAttribute("data-select-all");
-      for (const box of document.querySelectorAll(`input[type=checkbox][name="${name}"]`)) {
+      // data-select-in-form: only the boxes of this box's own form (a screen with several lists).
+      const scope = all.hasAttribute("data-select-in-form") && all.form ? all.form : document;
+      for (const box of scope.querySelectorAll(`input[type=checkbox][name="${name}"]`)) {
         box.checked = all.checked;
       }
     });

@@ -91,6 +91,8 @@ enum Command {
     },
     /// データベースのマイグレーションを実行して終了する
     Migrate,
+    /// 棚卸しの月次のお知らせと有効期限前のお知らせをメールで送る（同じ日に何度実行しても1回だけ送ります）
+    Remind,
 }
 
 #[derive(Debug, Subcommand)]
@@ -479,6 +481,16 @@ async fn console(app: &App, command: Command) -> ExitCode {
                 unreachable!("handled by run")
             }
             Command::Migrate => println!("マイグレーションを実行しました。"),
+            Command::Remind => {
+                let report = app.remind().await?;
+                for line in &report.lines {
+                    println!("{line}");
+                }
+                println!(
+                    "お知らせを作成しました: 棚卸しの月次のお知らせ {}件、有効期限のお知らせ {}件（送信済みのものは送りません）。",
+                    report.summaries, report.expiry_notices
+                );
+            }
             Command::Municipality(MunicipalityCommand::Add { code, name }) => {
                 let m = app.add_municipality(&code, &name).await?;
                 println!("自治体を登録しました: {} {}", m.code, m.name);

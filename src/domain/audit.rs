@@ -32,10 +32,12 @@ pub enum Action {
     Bootstrap,
     /// A request the role rules refused (forged form, guessed id).
     Denied,
+    /// [棚卸しを完了] on the アカウント棚卸し screen (DESIGN §13).
+    ReviewComplete,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::LoginSuccess,
         Action::LoginFailure,
         Action::AccountLocked,
@@ -57,6 +59,7 @@ impl Action {
         Action::NoticeContact,
         Action::Bootstrap,
         Action::Denied,
+        Action::ReviewComplete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +85,7 @@ impl Action {
             Action::NoticeContact => "notice_contact",
             Action::Bootstrap => "bootstrap",
             Action::Denied => "denied",
+            Action::ReviewComplete => "review_complete",
         }
     }
 
@@ -112,6 +116,7 @@ impl Action {
             Action::NoticeContact => "お問い合わせ先の設定",
             Action::Bootstrap => "初期ユーザ登録",
             Action::Denied => "権限のない操作",
+            Action::ReviewComplete => "アカウント棚卸し完了",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod lockout;
 pub mod numbers;
 pub mod operations;
 pub mod password;
+pub mod review;
 pub mod roles;
 pub mod search;
 pub mod session;

@@ -51,15 +51,18 @@ pub enum SortKey {
     Department,
     UserType,
     Registered,
+    /// 最終ログイン (never logged in sorts as the oldest).
+    LastLogin,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 5] = [
+    pub const ALL: [SortKey; 6] = [
         SortKey::LoginId,
         SortKey::Kana,
         SortKey::Department,
         SortKey::UserType,
         SortKey::Registered,
+        SortKey::LastLogin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl SortKey {
             SortKey::Department => "department",
             SortKey::UserType => "type",
             SortKey::Registered => "registered",
+            SortKey::LastLogin => "last_login",
         }
     }
 

@@ -64,13 +64,13 @@ pub struct Registered<'a> {
     pub department: &'a str,
 }
 
-fn subject(what: &str) -> String {
+pub(super) fn subject(what: &str) -> String {
     format!("【{PRODUCT}】{what}")
 }
 
 const FOOTER_RULE: &str = "――――――――――――――――――――――――――――――";
 
-fn signature(body: &mut String) {
+pub(super) fn signature(body: &mut String) {
     body.push_str(
         "※このメールは送信専用のアドレスから自動で送信しています。このメールに返信されてもお答えできません。\n",
     );

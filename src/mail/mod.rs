@@ -12,6 +12,7 @@
 mod delivery;
 pub mod messages;
 mod outbox;
+pub mod reminders;
 #[cfg(test)]
 mod tests;
 

@@ -106,6 +106,22 @@ impl App {
         })
     }
 
+    /// Issues a notice's temporary password for an account in 通知書未発行 or 初期パスワード未変更 (the
+    /// console's and the tests' way; the screens go through `issue_notices`, which checks the stamp).
+    pub async fn issue_temp_password(
+        &self,
+        permit: &Permit,
+        actor: &AuditActor,
+        addr: Option<String>,
+    ) -> Result<IssuedPassword> {
+        let mut tx = self.store.begin_write().await?;
+        let issued = self
+            .issue_in(&mut tx, permit, actor, addr, Action::NoticeIssue, None)
+            .await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
     /// パスワード初期化: voids every password and ends the sessions; the account is 通知書未発行 until a
     /// new notice is issued. `verified_by` is 本人確認の方法.
     pub async fn reset_password(

@@ -145,6 +145,8 @@ impl App {
             && current.temp_password_mac == user.temp_password_mac;
         if ok {
             users::save_lockout(&mut *tx, user.id, Lockout::cleared()).await?;
+            // The アカウント棚卸し's 最終ログイン: decided with the login, in its transaction.
+            users::record_login(&mut tx, user.id, now).await?;
             if let Some(a) = addr_ref {
                 let t = throttle::get(&mut tx, a)
                     .await?

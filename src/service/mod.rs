@@ -6,6 +6,8 @@ pub mod auth;
 pub mod console;
 pub mod imports;
 pub mod notices;
+pub mod remind;
+pub mod review;
 pub mod users;
 
 use std::sync::Arc;

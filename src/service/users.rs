@@ -69,7 +69,7 @@ pub enum Edited {
 }
 
 impl App {
-    async fn record_denied(
+    pub(super) async fn record_denied(
         &self,
         actor: &UserRecord,
         target: Option<&UserRecord>,
@@ -444,7 +444,7 @@ impl App {
         Ok(Edited::Changed(self.user_by_id(target.id).await?))
     }
 
-    async fn check_removable(
+    pub(super) async fn check_removable(
         &self,
         tx: &mut crate::store::Tx,
         target: &UserRecord,

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod keys;
 pub mod orgs;
 pub mod pool;
+pub mod review;
 pub mod search;
 pub mod sessions;
 pub mod sql;

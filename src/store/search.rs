@@ -166,6 +166,8 @@ fn push_order_only(select: &mut SqlBuilder, query: &UserQuery) {
             .push(", u.kana_fold"),
         SortKey::UserType => select.push("u.user_type").push(dir).push(", u.kana_fold"),
         SortKey::Registered => select.push("u.created_at").push(dir),
+        // SQLite sorts NULL first and PostgreSQL last: never-logged-in is made the oldest in both.
+        SortKey::LastLogin => select.push("COALESCE(u.last_login_at, 0)").push(dir),
     };
     select.push(", u.id").push(dir);
 }

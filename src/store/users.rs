@@ -39,7 +39,14 @@ pub struct UserRecord {
     pub expires_on: Option<Date>,
     pub password_hash: Option<String>,
     pub temp_password_mac: Option<String>,
+    pub temp_password_issued_at: Option<i64>,
     pub temp_password_expires_at: Option<i64>,
+    /// When the account last became 通知書未発行 by パスワード初期化 (see [`UserRecord::notice_pending_since`]).
+    pub voided_at: Option<i64>,
+    /// The last successful login (None: never).
+    pub last_login_at: Option<i64>,
+    /// Who registered the account (for a 医療クラーク等, the 責任者 or 指定医 who did).
+    pub created_by: Option<i64>,
     pub failed_logins: i64,
     pub locked_at: Option<i64>,
     pub deleted_at: Option<i64>,
@@ -55,7 +62,8 @@ macro_rules! user_select {
             "i.name AS institution_name, m.id AS scope_municipality_id, m.name AS municipality_name, ",
             "u.department, u.family_name, u.given_name, u.family_kana, u.given_kana, u.medical_reg_no, ",
             "u.email, u.phone, u.remarks, u.expires_on, u.password_hash, u.temp_password_mac, ",
-            "u.temp_password_expires_at, u.failed_logins, u.locked_at, u.deleted_at, u.created_at, u.updated_at ",
+            "u.temp_password_issued_at, u.temp_password_expires_at, u.notice_pending_since, u.last_login_at, ",
+            "u.created_by, u.failed_logins, u.locked_at, u.deleted_at, u.created_at, u.updated_at ",
             "FROM users u LEFT JOIN institutions i ON i.id = u.institution_id ",
             "JOIN municipalities m ON m.id = COALESCE(u.municipality_id, i.municipality_id) ",
             $tail
@@ -102,7 +110,11 @@ impl UserRecord {
                 .map_err(|_| corrupt("expires_on"))?,
             password_hash: row.try_get("password_hash")?,
             temp_password_mac: row.try_get("temp_password_mac")?,
+            temp_password_issued_at: row.try_get("temp_password_issued_at")?,
             temp_password_expires_at: row.try_get("temp_password_expires_at")?,
+            voided_at: row.try_get("notice_pending_since")?,
+            last_login_at: row.try_get("last_login_at")?,
+            created_by: row.try_get("created_by")?,
             failed_logins: row.try_get("failed_logins")?,
             locked_at: row.try_get("locked_at")?,
             deleted_at: row.try_get("deleted_at")?,
@@ -117,6 +129,19 @@ impl UserRecord {
 
     pub fn full_kana(&self) -> String {
         format!("{}\u{3000}{}", self.family_kana, self.given_kana)
+    }
+
+    /// Since when the account has been 通知書未発行 (None: it has a usable password): its expired
+    /// temporary password's end, its last パスワード初期化, or its registration.
+    pub fn notice_pending_since(&self, now: i64) -> Option<i64> {
+        if self.password_hash.is_some() {
+            return None;
+        }
+        match (&self.temp_password_mac, self.temp_password_expires_at) {
+            (Some(_), Some(end)) if end > now => None,
+            (Some(_), Some(end)) => Some(end),
+            _ => Some(self.voided_at.unwrap_or(self.created_at)),
+        }
     }
 
     pub fn lockout(&self) -> Lockout {
@@ -519,6 +544,17 @@ pub async fn save_lockout<'e>(
     Ok(())
 }
 
+/// A successful login, inside the login's write transaction (not `updated_at`: a login changes
+/// nothing a manager edits).
+pub async fn record_login(tx: &mut Tx, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The person's own new password (argon2 PHC string); any temporary password stops working.
 pub async fn set_chosen_password(tx: &mut Tx, user_id: i64, phc: &str, now: i64) -> Result<()> {
     sqlx::query(
@@ -558,7 +594,7 @@ pub async fn set_temp_password(
 pub async fn void_password(tx: &mut Tx, permit: &Permit, now: i64) -> Result<()> {
     sqlx::query(
         "UPDATE users SET password_hash = NULL, temp_password_mac = NULL, temp_password_issued_at = NULL, \
-         temp_password_expires_at = NULL, updated_at = $1 WHERE id = $2",
+         temp_password_expires_at = NULL, notice_pending_since = $1, updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(permit.target_user_id())

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::domain::review::may_review;
 use crate::domain::roles::{registrable, Scope};
 use crate::domain::visibility::View;
 use crate::domain::UserType;
@@ -85,6 +86,13 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
             label: "医療機関ユーザ検索",
             description:
                 "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。",
+        });
+    }
+    if may_review(&actor) {
+        items.push(MenuItem {
+            href: "/review",
+            label: "アカウント棚卸し",
+            description: "使われていないアカウントや有効期限が近いアカウントを確認し、棚卸しの完了を記録します。",
         });
     }
     items.push(MenuItem {

@@ -13,6 +13,7 @@ pub mod menu;
 pub mod notices;
 pub mod password;
 pub mod register;
+pub mod review;
 pub mod search;
 pub mod session;
 pub mod view;
@@ -74,6 +75,7 @@ fn screens(rocket: Rocket<Build>, secure: bool) -> Rocket<Build> {
         .attach(stage("manage", manage::routes()))
         .attach(stage("notices", notices::routes()))
         .attach(stage("imports", imports::routes()))
+        .attach(stage("review", review::routes()))
         .attach(stage("audit", audit::routes()))
         .attach(stage("health", health::routes()))
         .attach(stage("assets", assets::routes()))

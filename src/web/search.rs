@@ -15,7 +15,7 @@ use crate::domain::numbers::grouped;
 use crate::domain::operations::Operations;
 use crate::domain::search::{Filter, SortKey, UserQuery};
 use crate::domain::spreadsheet::neutralise;
-use crate::domain::time::{format_date, iso_date, jst_date, parse_date, wareki};
+use crate::domain::time::{format_date, format_jst, iso_date, jst_date, parse_date, wareki};
 use crate::domain::visibility::View;
 use crate::domain::{AccountState, Db, UserType};
 use crate::service::{App, ServiceError};
@@ -177,6 +177,10 @@ struct Row {
     state_label: &'static str,
     registered: String,
     registered_wareki: String,
+    /// 2026/11/24, or 未ログイン.
+    last_login: String,
+    /// 2026/11/24 14:05（令和8年11月24日）, for the tooltip.
+    last_login_wareki: String,
     ops: Operations,
     /// Which temporary password the row showed (the notice forms send it back).
     stamp: String,
@@ -205,6 +209,9 @@ struct Pager {
 
 const PER_PAGE: u32 = 50;
 
+/// 最終ログイン of an account that has never logged in.
+pub const NEVER_LOGGED_IN: &str = "未ログイン";
+
 fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
     let now = app.now();
     let state = u.facts().state(&app.settings.lockout(), now);
@@ -225,6 +232,18 @@ fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
         state_label: state.label(),
         registered: format_date(created),
         registered_wareki: wareki(created).unwrap_or_default(),
+        // The date like 登録日 (the column stays narrow); the time and 和暦 in the tooltip.
+        last_login: u.last_login_at.map_or_else(
+            || NEVER_LOGGED_IN.to_string(),
+            |at| format_date(jst_date(at)),
+        ),
+        last_login_wareki: u
+            .last_login_at
+            .map(|at| match wareki(jst_date(at)) {
+                Some(w) => format!("{}（{w}）", format_jst(at)),
+                None => format_jst(at),
+            })
+            .unwrap_or_default(),
         ops,
         stamp: temp_password_stamp(u.temp_password_mac.as_deref()),
     }
@@ -238,6 +257,7 @@ fn columns(params: &SearchParams, query: &UserQuery) -> Vec<Column> {
         (SortKey::UserType, "ユーザ種別"),
         (SortKey::Department, "部署"),
         (SortKey::Registered, "登録日"),
+        (SortKey::LastLogin, "最終ログイン"),
     ]
     .into_iter()
     .map(|(key, label)| {
