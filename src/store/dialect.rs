@@ -101,6 +101,15 @@ impl Dialect {
         }
     }
 
+    /// The statement prefix that shows a query's plan, and the column each plan line is in. On
+    /// PostgreSQL the query runs (ANALYZE), so the lines carry the rows and times it took.
+    pub(super) fn explain(self) -> (&'static str, &'static str) {
+        match self {
+            Dialect::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
+            Dialect::Postgres => ("EXPLAIN (ANALYZE, COSTS OFF, BUFFERS) ", "QUERY PLAN"),
+        }
+    }
+
     /// Whether `e` is a unique-constraint violation (a conflict a user can cause, e.g. the same file
     /// imported twice at once), so that it can be answered in Japanese rather than in database text.
     pub fn is_unique_violation(e: &sqlx::Error) -> bool {
