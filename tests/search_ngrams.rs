@@ -85,6 +85,22 @@ async fn assert_consistent(s: &TestServer, step: &str) {
     );
 }
 
+/// The back-fill statement of migration 0004 for the test's dialect (its one INSERT).
+fn backfill_sql(s: &TestServer) -> String {
+    let dialect = match s.app().store.dialect() {
+        nanbyo_accounts::store::Dialect::Sqlite => "sqlite",
+        nanbyo_accounts::store::Dialect::Postgres => "postgres",
+    };
+    let path = format!(
+        "{}/src/store/migrations/{dialect}/0004_search_ngrams.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("INSERT").expect("an INSERT");
+    let end = start + text[start..].find(';').expect("its end");
+    text[start..end].to_string()
+}
+
 #[rocket::async_test]
 async fn the_grams_follow_every_write_of_the_search_keys() {
     let s = server().await;
@@ -125,6 +141,18 @@ async fn the_grams_follow_every_write_of_the_search_keys() {
     };
     assert_eq!(created.len(), 3);
     assert_consistent(&s, "import").await;
+
+    // The migration's back-fill (its SQL, run again on an emptied table) makes the same grams.
+    let pool = s.app().store.pool();
+    sqlx::query("DELETE FROM user_ngrams")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(backfill_sql(&s)))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_consistent(&s, "the migration's back-fill").await;
 
     // [変更] of 氏名, フリガナ and 部署: the old grams go, the new ones come.
     let (permit, target) = s

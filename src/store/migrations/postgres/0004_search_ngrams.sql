@@ -36,4 +36,11 @@ CROSS JOIN LATERAL generate_series(1, length(s.s)) AS p (n)
 CROSS JOIN (VALUES (1), (2)) AS w (k)
 WHERE p.n + w.k - 1 <= length(s.s);
 
+-- The unconditioned list in the default order (フリガナ, id): the old users_view_kana carried the
+-- folded keys between kana_fold and id for LIKE over the index, so it could not serve ORDER BY
+-- kana_fold, id (PostgreSQL sorted the whole view); the grams now narrow partial conditions.
+DROP INDEX users_view_kana;
+CREATE INDEX users_view_kana ON users (institution_id, db, deleted_at, kana_fold, id);
+
 ANALYZE user_ngrams;
+ANALYZE users;

@@ -39,3 +39,9 @@ WITH RECURSIVE
     )
 SELECT s.field, substr(s.s, pos.n, width.k), s.institution_id, s.db, s.kana_fold, s.user_id
 FROM source s JOIN pos ON pos.n <= length(s.s) JOIN width ON pos.n + width.k - 1 <= length(s.s);
+
+-- The unconditioned list in the default order (フリガナ, id): the old users_view_kana carried the
+-- folded keys between kana_fold and id for LIKE over the index, so it could not serve ORDER BY
+-- kana_fold, id (PostgreSQL sorted the whole view); the grams now narrow partial conditions.
+DROP INDEX users_view_kana;
+CREATE INDEX users_view_kana ON users (institution_id, db, deleted_at, kana_fold, id);
