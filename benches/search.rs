@@ -1,155 +1,36 @@
 //! Benchmark of the 医療機関ユーザ検索 screen (not a test): seeds N accounts in one institution's view
 //! across many 部署, starts the real server on 127.0.0.1, and times the common searches through HTTP.
-//! Prints p50/p95 per query and SQLite's query plans.
+//! Prints p50/p95 per query, the plan the store chose, and the database's plans of the count and
+//! the page (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE).
 //!
-//!     cargo bench --bench search              # 10,000 and 100,000 accounts
-//!     cargo bench --bench search -- 10000     # one size
+//!     cargo bench --bench search                         # SQLite, 10,000 and 100,000 accounts
+//!     cargo bench --bench search -- 100000               # one size (or NANBYO_BENCH_ACCOUNTS)
+//!     NANBYO_TEST_POSTGRES=postgres://… cargo bench --bench search -- 100000
+//!     cargo bench --bench search -- 100000 --postgres postgres://…   # a fresh database on that server
+//!
+//! Goal (issue 9): p95 ≤ 10 ms for every query at 100,000 accounts, on both databases.
+
+#[path = "support/seed.rs"]
+mod seed;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nanbyo_accounts::config::{Keys, Settings};
-use nanbyo_accounts::domain::account::{Profile, RawProfile};
 use nanbyo_accounts::domain::search::{Filter, SortKey, UserQuery};
-use nanbyo_accounts::domain::time::{iso_date, jst_date, SystemClock};
-use nanbyo_accounts::domain::visibility::View;
-use nanbyo_accounts::domain::{Db, UserType};
-use nanbyo_accounts::service::auth::LoginOutcome;
-use nanbyo_accounts::service::console::BootstrapHome;
-use nanbyo_accounts::service::App;
+use nanbyo_accounts::domain::time::{iso_date, jst_date};
+use nanbyo_accounts::domain::{AccountState, UserType};
 use nanbyo_accounts::store::search;
-use nanbyo_accounts::store::users::{self, Home};
 use rocket::figment::providers::Serialized;
 
-const FAMILY: &[(&str, &str)] = &[
-    ("佐藤", "サトウ"),
-    ("鈴木", "スズキ"),
-    ("髙橋", "タカハシ"),
-    ("田中", "タナカ"),
-    ("伊藤", "イトウ"),
-    ("渡邊", "ワタナベ"),
-    ("山本", "ヤマモト"),
-    ("中村", "ナカムラ"),
-    ("小林", "コバヤシ"),
-    ("加藤", "カトウ"),
-    ("吉田", "ヨシダ"),
-    ("山田", "ヤマダ"),
-    ("佐々木", "ササキ"),
-    ("山﨑", "ヤマザキ"),
-    ("齋藤", "サイトウ"),
-    ("松本", "マツモト"),
-    ("井上", "イノウエ"),
-    ("木村", "キムラ"),
-    ("林", "ハヤシ"),
-    ("清水", "シミズ"),
-];
-const GIVEN: &[(&str, &str)] = &[
-    ("美咲", "ミサキ"),
-    ("花子", "ハナコ"),
-    ("太郎", "タロウ"),
-    ("陽菜", "ヒナ"),
-    ("翔", "ショウ"),
-    ("健太", "ケンタ"),
-    ("結衣", "ユイ"),
-    ("大輔", "ダイスケ"),
-    ("さくら", "サクラ"),
-    ("蓮", "レン"),
-];
-
-async fn seed(app: &App, n: usize) -> (String, View) {
-    let home = BootstrapHome::Institution {
-        code: "1311234567".into(),
-        db: Db::Nanbyo,
-    };
-    let raw = RawProfile {
-        department: "医事課".into(),
-        family_name: "責任".into(),
-        given_name: "者".into(),
-        family_kana: "セキニン".into(),
-        given_kana: "シャ".into(),
-        ..RawProfile::default()
-    };
-    let (admin, _) = app.bootstrap(&home, &raw).await.unwrap();
-    let institution_id = admin.institution_id.unwrap();
-    let start = app.now() - 3 * 365 * 86_400;
-    let mut tx = app.store.begin_write().await.unwrap();
-    for i in 0..n {
-        let (f, fk) = FAMILY[i % FAMILY.len()];
-        let (g, gk) = GIVEN[(i / FAMILY.len()) % GIVEN.len()];
-        let raw = RawProfile {
-            department: format!(
-                "{}{}",
-                ["外来", "病棟", "医事課", "検査部", "薬剤部"][i % 5],
-                i % 200
-            ),
-            family_name: f.into(),
-            given_name: g.into(),
-            family_kana: fk.into(),
-            given_kana: gk.into(),
-            ..RawProfile::default()
-        };
-        let profile = Profile::parse(&raw, false).unwrap();
-        let user_type = if i % 50 == 0 {
-            UserType::Responsible
-        } else {
-            UserType::Clerk
-        };
-        // Registered over three years.
-        let at = start + (i as i64 * 3 * 365 * 86_400) / n as i64;
-        users::create(
-            &mut tx,
-            Home::Institution {
-                institution_id,
-                db: Db::Nanbyo,
-            },
-            user_type,
-            &profile,
-            Some(admin.id),
-            at,
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    // Some accounts have passwords (有効), some are locked.
-    sqlx::query("UPDATE users SET password_hash = 'x' WHERE id % 3 = 0")
-        .execute(app.store.pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE users SET locked_at = $1, failed_logins = 5 WHERE id % 97 = 0")
-        .bind(app.now())
-        .execute(app.store.pool())
-        .await
-        .unwrap();
-    sqlx::query("ANALYZE")
-        .execute(app.store.pool())
-        .await
-        .unwrap();
-    // A session for the 責任者, as if logged in.
-    let phc = app.hash_password("Kumo-no-ue7Sora".into()).await;
-    let mut tx = app.store.begin_write().await.unwrap();
-    users::set_chosen_password(&mut tx, admin.id, &phc, app.now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    match app
-        .login(&admin.login_id, "Kumo-no-ue7Sora", None)
-        .await
-        .unwrap()
-    {
-        LoginOutcome::Success { token, .. } => (token, View::of(&admin.actor())),
-        other => panic!("{other:?}"),
-    }
-}
+const RUNS: usize = 50;
 
 fn get(port: u16, path: &str, cookie: &str) -> (u16, usize) {
     let (status, body) = get_body(port, path, cookie);
     (status, body.len())
 }
 
-/// The response, and its 「検索結果 N件」 line.
+/// The response's status and text.
 fn get_body(port: u16, path: &str, cookie: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: nanbyo_session={cookie}\r\nConnection: close\r\n\r\n").unwrap();
@@ -175,24 +56,28 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(n: usize) {
+/// Percent-encodes a query-string value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn run(n: usize, admin: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        data_dir: dir.path().to_path_buf(),
-        ..Settings::default()
-    };
-    let keys = Keys::load(&settings).unwrap();
-    let app = App::open(settings, keys.clone(), Arc::new(SystemClock))
-        .await
-        .unwrap();
-    app.add_municipality("131041", "新宿区").await.unwrap();
-    app.add_institution("1311234567", "東京中央病院", "131041")
-        .await
-        .unwrap();
+    let url = seed::fresh_database(admin).await;
+    let (app, keys) = seed::open(dir.path(), url.clone()).await;
     let t = Instant::now();
-    let (token, view) = seed(&app, n).await;
+    let (token, view) = seed::seed(&app, n).await;
+    let dialect = app.store.dialect();
     println!(
-        "\n== {n} accounts (seeded in {:.1} s)",
+        "\n== {}: {n} accounts in one view (seeded in {:.1} s)",
+        seed::label(&app),
         t.elapsed().as_secs_f64()
     );
 
@@ -200,17 +85,54 @@ async fn run(n: usize) {
     // A half-year window a year back.
     let year_ago = iso_date(today - time::Duration::days(365));
     let half_year_ago = iso_date(today - time::Duration::days(182));
-    let late = n as u32 / 50 - 1;
+    let late = (n as u32).div_ceil(50).saturating_sub(1).max(1);
+    let name = |s: &str| Filter::name(s).unwrap();
     let queries: Vec<(&str, String, UserQuery)> = vec![
         (
-            "フリガナ partial (タカ)",
-            "/users?name=%E3%82%BF%E3%82%AB".into(),
-            q(vec![Filter::name("タカ").unwrap()], 1),
+            "氏名 1 character (高)",
+            format!("/users?name={}", enc("高")),
+            q(vec![name("高")], 1),
         ),
         (
-            "氏名 partial (髙橋 → 高橋)",
-            "/users?name=%E9%AB%98%E6%A9%8B".into(),
-            q(vec![Filter::name("高橋").unwrap()], 1),
+            "氏名 2 characters (髙橋)",
+            format!("/users?name={}", enc("髙橋")),
+            q(vec![name("髙橋")], 1),
+        ),
+        (
+            "フリガナ partial (タカ)",
+            format!("/users?name={}", enc("タカ")),
+            q(vec![name("タカ")], 1),
+        ),
+        (
+            "フリガナ partial (ｶﾊｼ)",
+            format!("/users?name={}", enc("ｶﾊｼ")),
+            q(vec![name("ｶﾊｼ")], 1),
+        ),
+        (
+            "フリガナ 5 chars (ザキケンタ)",
+            format!("/users?name={}", enc("ザキケンタ")),
+            q(vec![name("ザキケンタ")], 1),
+        ),
+        (
+            "部署 (外来17)",
+            format!("/users?department={}", enc("外来17")),
+            q(vec![Filter::department("外来17").unwrap()], 1),
+        ),
+        (
+            "combined (ハシ+外来+clerk)",
+            format!(
+                "/users?name={}&department={}&user_type=clerk",
+                enc("ハシ"),
+                enc("外来")
+            ),
+            q(
+                vec![
+                    name("ハシ"),
+                    Filter::department("外来").unwrap(),
+                    Filter::Type(UserType::Clerk),
+                ],
+                1,
+            ),
         ),
         (
             "type + state (clerk, 有効)",
@@ -218,23 +140,27 @@ async fn run(n: usize) {
             q(
                 vec![
                     Filter::Type(UserType::Clerk),
-                    Filter::State(nanbyo_accounts::domain::AccountState::Active),
+                    Filter::State(AccountState::Active),
                 ],
                 1,
             ),
-        ),
-        (
-            "部署 (外来17)",
-            "/users?department=%E5%A4%96%E6%9D%A517".into(),
-            q(vec![Filter::department("外来17").unwrap()], 1),
         ),
         (
             "登録日 range",
             format!("/users?from={year_ago}&to={half_year_ago}"),
             q(vec![], 1),
         ),
-        ("page 1, no condition", "/users".into(), q(vec![], 1)),
-        ("late page", format!("/users?page={late}"), q(vec![], late)),
+        ("no condition, page 1", "/users".into(), q(vec![], 1)),
+        (
+            "no condition, page 20",
+            "/users?page=20".into(),
+            q(vec![], 20),
+        ),
+        (
+            "no condition, last page",
+            format!("/users?page={late}"),
+            q(vec![], late),
+        ),
     ];
 
     let port = TcpListener::bind("127.0.0.1:0")
@@ -264,10 +190,7 @@ async fn run(n: usize) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!(
-        "{:<30} {:>9} {:>9} {:>8}",
-        "query (50 runs, through HTTP)", "p50 ms", "p95 ms", "bytes"
-    );
+    let mut summary = Vec::new();
     for (label, path, query) in &queries {
         let path = path.clone();
         let token = token.clone();
@@ -275,12 +198,14 @@ async fn run(n: usize) {
             let (status, body) = get_body(port, &path, &token);
             assert_eq!(status, 200, "{path}");
             let found = result_count(&body);
+            assert!(!found.is_empty(), "{path}: no result line");
             let mut times = Vec::new();
             let mut bytes = 0;
-            for _ in 0..50 {
+            for _ in 0..RUNS {
                 let t = Instant::now();
-                let (_, b) = get(port, &path, &token);
+                let (status, b) = get(port, &path, &token);
                 times.push(t.elapsed());
+                assert_eq!(status, 200, "{path}");
                 bytes = b;
             }
             times.sort();
@@ -288,20 +213,29 @@ async fn run(n: usize) {
         })
         .await
         .unwrap();
-        println!(
-            "{label:<30} {:>9.2} {:>9.2} {bytes:>8}  {found}",
+        let (p50, p95) = (
             percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.95).as_secs_f64() * 1e3
+            percentile(&times, 0.95).as_secs_f64() * 1e3,
         );
-        for line in search::explain(&pool, &view, query, now, &lockout)
+        summary.push((label.to_string(), p50, p95, bytes, found));
+        let plan = search::explain(&pool, dialect, &view, query, now, &lockout)
             .await
-            .unwrap()
-        {
-            println!("    plan: {line}");
+            .unwrap();
+        println!("-- {label}: p50 {p50:.2} ms, p95 {p95:.2} ms");
+        for line in plan {
+            println!("    {line}");
         }
+    }
+    println!(
+        "\n{:<30} {:>9} {:>9} {:>8}  ({} accounts, {RUNS} runs each, through HTTP)",
+        "query", "p50 ms", "p95 ms", "bytes", n
+    );
+    for (label, p50, p95, bytes, found) in &summary {
+        println!("{label:<30} {p50:>9.2} {p95:>9.2} {bytes:>8}  {found}");
     }
     shutdown.notify();
     let _ = server.await;
+    seed::drop_database(admin, url.as_deref()).await;
 }
 
 fn q(filters: Vec<Filter>, page: u32) -> UserQuery {
@@ -316,16 +250,22 @@ fn q(filters: Vec<Filter>, page: u32) -> UserQuery {
 
 #[rocket::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::args()
+    let mut sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() {
-        vec![10_000, 100_000]
-    } else {
-        sizes
-    };
+    if sizes.is_empty() {
+        sizes.extend(
+            std::env::var("NANBYO_BENCH_ACCOUNTS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok()),
+        );
+    }
+    if sizes.is_empty() {
+        sizes = vec![10_000, 100_000];
+    }
+    let admin = seed::postgres_admin_url();
     for n in sizes {
-        run(n).await;
+        run(n, admin.as_deref()).await;
     }
 }

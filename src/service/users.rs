@@ -510,6 +510,20 @@ impl App {
         )
         .await?)
     }
+
+    /// The exact number of results of `query` in the actor's view, however many (the search counts
+    /// only up to [`search::COUNT_CAP`]).
+    pub async fn search_count_all(&self, actor: &UserRecord, query: &UserQuery) -> Result<u64> {
+        let view = View::of(&actor.actor());
+        Ok(search::count_all(
+            self.store.pool(),
+            &view,
+            query,
+            self.now(),
+            &self.settings.lockout(),
+        )
+        .await?)
+    }
 }
 
 /// The names of the fields [変更] changed, for the audit entry.

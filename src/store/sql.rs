@@ -42,6 +42,24 @@ impl SqlBuilder {
         self
     }
 
+    /// Binds `value` as the next parameter without writing its placeholder: a value used several
+    /// times is bound once and written with [`placeholder`](Self::placeholder).
+    pub fn declare(&mut self, value: Param) -> usize {
+        self.params.push(value);
+        self.params.len()
+    }
+
+    /// Writes the placeholder of parameter `n` (1-based), bound earlier.
+    pub fn placeholder(&mut self, n: usize) -> &mut Self {
+        debug_assert!(n >= 1 && n <= self.params.len());
+        self.sql.push_str(&format!("${n}"));
+        self
+    }
+
+    pub fn param_count(&self) -> usize {
+        self.params.len()
+    }
+
     pub fn bind_int(&mut self, v: i64) -> &mut Self {
         self.bind(Param::Int(v))
     }

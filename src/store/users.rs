@@ -12,6 +12,7 @@ use crate::domain::roles::{InstitutionRef, Permit, Scope, Target};
 use crate::domain::time::{iso_date, jst_date};
 use crate::domain::{credentials, AccountFacts, Actor, Db, UserType};
 
+use super::ngrams::{self, GramKeys};
 use super::{Result, StoreError, Tx};
 
 /// One account as stored, with its institution and municipality names.
@@ -282,7 +283,27 @@ async fn insert(
         .bind(created_by)
         .fetch_one(&mut **tx)
         .await?;
-    Ok(row.try_get("id")?)
+    let id: i64 = row.try_get("id")?;
+    if let Some(keys) = gram_keys(id, home, profile) {
+        ngrams::insert(tx, &[keys]).await?;
+    }
+    Ok(id)
+}
+
+/// The search keys of a new institution account, for its n-grams (a 自治体担当者 has none: no
+/// search view lists it).
+fn gram_keys(user_id: i64, home: Home, profile: &Profile) -> Option<GramKeys> {
+    match home {
+        Home::Institution { institution_id, db } => Some(GramKeys {
+            user_id,
+            institution_id,
+            db: db.as_str().to_string(),
+            name_fold: profile.name_fold(),
+            kana_fold: profile.kana_fold(),
+            department_fold: fold(profile.department.as_str()),
+        }),
+        Home::Municipality { .. } => None,
+    }
 }
 
 /// `n` new login IDs, unused in the database and distinct from each other (IDs are never reused, so
@@ -327,6 +348,7 @@ pub async fn create_many(
 ) -> Result<Vec<(i64, String)>> {
     let ids = fresh_login_ids(tx, accounts.len()).await?;
     let mut out = Vec::with_capacity(accounts.len());
+    let mut grams = Vec::with_capacity(accounts.len());
     // Multi-row INSERTs, then one look-up of the new ids per chunk (RETURNING's row order is not
     // guaranteed for several rows).
     for (chunk, logins) in accounts.chunks(20).zip(ids.chunks(20)) {
@@ -407,13 +429,16 @@ pub async fn create_many(
                 ))
             })
             .collect::<sqlx::Result<_>>()?;
-        for l in logins {
+        for ((home, _, profile), l) in chunk.iter().zip(logins) {
             let id = *found
                 .get(l)
                 .ok_or_else(|| StoreError::Corrupt(format!("users.login_id {l} not inserted")))?;
+            grams.extend(gram_keys(id, *home, profile));
             out.push((id, l.clone()));
         }
     }
+    // Every account's grams in a few multi-row statements, in the same transaction.
+    ngrams::insert(tx, &grams).await?;
     Ok(out)
 }
 
@@ -651,11 +676,22 @@ pub async fn update_profile(
          family_kana = $5, given_kana = $6, name_fold = $7, kana_fold = $8, medical_reg_no = $9, email = $10, \
          phone = $11, remarks = $12, expires_on = $13, updated_at = $14 WHERE id = $15 AND deleted_at IS NULL",
     );
-    bind_profile(query, profile)
+    let before = ngrams::keys_of(&mut **tx, permit.target_user_id()).await?;
+    let changed = bind_profile(query, profile)
         .bind(now)
         .bind(permit.target_user_id())
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if let (Some(before), true) = (before, changed > 0) {
+        let after = GramKeys {
+            name_fold: profile.name_fold(),
+            kana_fold: profile.kana_fold(),
+            department_fold: fold(profile.department.as_str()),
+            ..before.clone()
+        };
+        ngrams::replace(tx, &before, &after).await?;
+    }
     Ok(())
 }
 

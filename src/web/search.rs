@@ -20,6 +20,7 @@ use crate::domain::visibility::View;
 use crate::domain::{AccountState, Db, UserType};
 use crate::service::{App, ServiceError};
 use crate::store::audit::{self, AuditActor, AuditEntry};
+use crate::store::search::{Page as Results, COUNT_CAP};
 use crate::store::users::UserRecord;
 
 use super::forms::FormErrors;
@@ -197,10 +198,19 @@ struct Column {
 
 #[derive(Debug, Serialize)]
 struct Pager {
+    /// The number of results; with `capped`, the cap (there are more).
     total: u64,
+    capped: bool,
+    /// The cap as the screen writes it (1,000).
+    cap: String,
+    /// The count and the rows shown as the screen writes them: "62", "951〜1,000".
+    total_text: String,
+    range: String,
     first: u64,
     last: u64,
     page: u32,
+    /// Every page, or with `capped` the pages known so far (those of the first 1,000 results, and
+    /// the next one when it exists).
     pages: u32,
     prev: Option<String>,
     next: Option<String>,
@@ -274,10 +284,14 @@ fn columns(params: &SearchParams, query: &UserQuery) -> Vec<Column> {
     .collect()
 }
 
-fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
+fn pager(params: &SearchParams, query: &UserQuery, result: &Results) -> Pager {
     let per = u64::from(query.per_page);
-    let pages = total.div_ceil(per).max(1) as u32;
-    let page = query.page.min(pages);
+    let page = query.page;
+    let pages = if result.capped {
+        (COUNT_CAP.div_ceil(per) as u32).max(page + u32::from(result.has_next))
+    } else {
+        result.total.div_ceil(per).max(1) as u32
+    };
     let base = params.conditions_qs();
     let sep = if base.is_empty() { "" } else { "&" };
     let dir = if query.descending { "desc" } else { "asc" };
@@ -287,21 +301,22 @@ fn pager(params: &SearchParams, query: &UserQuery, total: u64) -> Pager {
             query.sort.as_str()
         )
     };
-    let first = if total == 0 {
-        0
-    } else {
-        u64::from(page - 1) * per + 1
-    };
+    let shown = result.rows.len() as u64;
+    let first = if shown == 0 { 0 } else { query.offset() + 1 };
     let lo = page.saturating_sub(4).max(1);
     let hi = (lo + 9).min(pages);
     Pager {
-        total,
+        total: result.total,
+        capped: result.capped,
+        cap: grouped(COUNT_CAP),
+        total_text: grouped(result.total),
+        range: format!("{}〜{}", grouped(first), grouped(query.offset() + shown)),
         first,
-        last: (u64::from(page) * per).min(total),
+        last: query.offset() + shown,
         page,
         pages,
         prev: (page > 1).then(|| link(page - 1)),
-        next: (page < pages).then(|| link(page + 1)),
+        next: result.has_next.then(|| link(page + 1)),
         numbers: (lo..=hi).map(|p| (p, link(p))).collect(),
     }
 }
@@ -354,11 +369,16 @@ async fn search(
         Err(errors) => return Ok(page.with("errors", errors).with("rows", Vec::<Row>::new())),
     };
     let mut result = app.search(me, &query).await?;
-    // A page beyond the end (the results shrank) shows the last page.
-    let pages = result.total.div_ceil(u64::from(PER_PAGE)).max(1) as u32;
-    let query = if query.page > pages {
+    // A page beyond the end (the results shrank, or a typed address) shows the last page; past a
+    // capped count only an exact one tells which that is.
+    let query = if result.rows.is_empty() && query.page > 1 {
+        let total = if result.capped {
+            app.search_count_all(me, &query).await?
+        } else {
+            result.total
+        };
         let q = UserQuery {
-            page: pages,
+            page: total.div_ceil(u64::from(PER_PAGE)).max(1) as u32,
             ..query
         };
         result = app.search(me, &q).await?;
@@ -371,7 +391,7 @@ async fn search(
         .with("errors", FormErrors::default())
         .with("rows", rows)
         .with("columns", columns(&params, &query))
-        .with("pager", pager(&params, &query, result.total)))
+        .with("pager", pager(&params, &query, &result)))
 }
 
 #[derive(Responder)]
