@@ -46,6 +46,19 @@ fn main() {
         render(&single, false, &fonts).unwrap(),
     )
     .unwrap();
+    // The longest name the fields allow (50 + 50 characters): printed whole, never cut.
+    let long = vec![notice(
+        &format!("{}　{}", "髙﨑邊齋".repeat(13), "長谷川".repeat(17)),
+        &format!("{}　{}", "タカサキ".repeat(13), "ハセガワ".repeat(13)),
+        "第一内科外来",
+        "L0NGNAME",
+        "xMqqKL%5chafk2A3",
+    )];
+    std::fs::write(
+        out.join("long-name.pdf"),
+        render(&long, true, &fonts).unwrap(),
+    )
+    .unwrap();
     let batch = vec![
         notice(
             "齋藤　一郎",

@@ -103,6 +103,35 @@ impl Canvas<'_> {
     }
 }
 
+impl Canvas<'_> {
+    /// Lays out text that must never be cut — a person's name, which must match the register: like
+    /// [`Canvas::fit_lines`], but where that would end in 「…」 the text keeps shrinking below `min`
+    /// instead (the field limits keep this readable for real names).
+    pub(super) fn fit_whole(
+        &self,
+        style: Style,
+        s: &str,
+        max_w: f32,
+        max_lines: usize,
+        min: f32,
+    ) -> (Style, Vec<String>) {
+        let (fitted, lines) = self.fit_lines(style, s, max_w, max_lines, min);
+        let whole = |lines: &[String]| lines.concat().replace(' ', "") == s.replace(' ', "");
+        if whole(&lines) && lines.iter().all(|l| self.width(fitted, l) <= max_w) {
+            return (fitted, lines);
+        }
+        let mut size = fitted.size;
+        loop {
+            size -= 0.25;
+            let style = style.sized(size);
+            let lines = self.wrap(style, s, max_w);
+            if lines.len() <= max_lines || size <= 2.0 {
+                return (style, lines);
+            }
+        }
+    }
+}
+
 /// Characters that must not begin a line (行頭禁則).
 fn no_line_start(c: char) -> bool {
     "、。，．,.)）」』】〕〉》]・ー？！?!：:；;ぁぃぅぇぉっゃゅょァィゥェォッャュョ々".contains(c)

@@ -168,18 +168,32 @@ fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
                 c.text(style, value_x, top + h / 2.0 + 1.4, Align::Left, &lines[0]);
             }
             Cell::Name { kana, name } => {
+                // As registered, never cut: one line where it fits, else two, smaller.
                 let kana_style = c.fit(Style::text(8.0), kana, value_w, 5.5);
-                let kana = c.ellipsize(kana_style, kana, value_w);
-                c.text(kana_style, value_x, top + 4.8, Align::Left, &kana);
+                let (kana_style, kana_lines) = c.fit_whole(kana_style, kana, value_w, 1, 4.0);
+                c.text(kana_style, value_x, top + 4.8, Align::Left, &kana_lines[0]);
                 let name_w = value_w - 10.0;
-                let name_style = c.fit(Style::text(15.0), name, name_w, 8.0);
-                let name = c.ellipsize(name_style, name, name_w);
-                c.text(name_style, value_x, top + 12.0, Align::Left, &name);
-                let after = value_x + c.width(name_style, &name) + 3.0;
+                let (name_style, name_lines) = c.fit_whole(Style::text(15.0), name, name_w, 2, 8.0);
+                let gap = name_style.size * 0.42;
+                let first = match name_lines.len() {
+                    1 => top + 12.0,
+                    _ => top + 9.8,
+                };
+                for (i, line) in name_lines.iter().enumerate() {
+                    c.text(
+                        name_style,
+                        value_x,
+                        first + i as f32 * gap,
+                        Align::Left,
+                        line,
+                    );
+                }
+                let last = name_lines.last().map(String::as_str).unwrap_or_default();
+                let after = value_x + c.width(name_style, last) + 3.0;
                 c.text(
                     Style::text(12.0),
                     after,
-                    top + 12.0,
+                    first + (name_lines.len() - 1) as f32 * gap,
                     Align::Left,
                     l::HONORIFIC,
                 );

@@ -124,7 +124,8 @@ fn draw(
             n.department.as_str(),
         ];
         for (text, w) in cells.iter().zip(COLUMNS) {
-            let (style, lines) = c.fit_lines(Style::text(10.0), text, w - 3.0, 2, 6.0);
+            // Names, kana and 部署 as registered: wrapped and shrunk, never cut.
+            let (style, lines) = c.fit_whole(Style::text(10.0), text, w - 3.0, 3, 6.0);
             let gap = style.size * 0.42;
             for (i, line) in lines.iter().enumerate() {
                 let y = base + (i as f32 - (lines.len() - 1) as f32 / 2.0) * gap;

@@ -316,6 +316,57 @@ fn long_values_and_odd_characters_still_render() {
     assert!(text.contains("葛飾 センター"), "{text}");
 }
 
+/// Names as long as the fields allow print whole on the notice and on the 交付管理表: shrunk or
+/// wrapped, never cut with 「…」 (the paper must match the register).
+#[test]
+fn the_longest_names_print_whole() {
+    use crate::domain::{Kana, PersonName};
+    let family = "髙﨑邊齋"
+        .repeat(PersonName::MAX)
+        .chars()
+        .take(PersonName::MAX)
+        .collect::<String>();
+    let given = "長谷川"
+        .repeat(PersonName::MAX)
+        .chars()
+        .take(PersonName::MAX)
+        .collect::<String>();
+    let kana = "タカサキ"
+        .repeat(Kana::MAX)
+        .chars()
+        .take(Kana::MAX)
+        .collect::<String>();
+    for (family, given) in [
+        (&family[..], &given[..]),
+        (&family[..25 * 3], &given[..25 * 3]),
+    ] {
+        let name = format!("{family}　{given}");
+        let full_kana = format!("{kana}　{kana}");
+        let mut n = notice(&name, &full_kana, "K7PHX3TQ", "xMqqKL%5chafk2A3");
+        n.department = "第".repeat(100);
+        let doc = parse(&render(&[n], true, &fonts()).unwrap());
+        for page in [1, 2] {
+            let text: String = page_text(&doc, page)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            assert!(
+                text.contains(&format!("{family}{given}")),
+                "page {page}: {text}"
+            );
+            assert!(!text.contains('…'), "page {page}: {text}");
+        }
+        let notice_page: String = page_text(&doc, 2)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(
+            notice_page.contains(&format!("{kana}{kana}")),
+            "{notice_page}"
+        );
+    }
+}
+
 #[test]
 fn empty_batch_is_an_error() {
     assert!(matches!(
