@@ -10,10 +10,13 @@
 //!
 //! Goal (issue 9): p95 ≤ 10 ms for every query at 100,000 accounts, on both databases.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/seed.rs"]
 mod seed;
 
-use std::io::{Read, Write};
+use http::{get_body, result_count};
+
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -28,28 +31,6 @@ const RUNS: usize = 50;
 fn get(port: u16, path: &str, cookie: &str) -> (u16, usize) {
     let (status, body) = get_body(port, path, cookie);
     (status, body.len())
-}
-
-/// The response's status and text.
-fn get_body(port: u16, path: &str, cookie: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: nanbyo_session={cookie}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, text)
-}
-
-/// The page's 「検索結果 N件…」 line.
-fn result_count(body: &str) -> String {
-    body.find("検索結果 ")
-        .map(|at| body[at..].chars().take_while(|c| *c != '<').collect())
-        .unwrap_or_default()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -10,10 +10,13 @@
 //!
 //! Goal (issue 9): ≥ 1,500 searches/s with no non-2xx.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/seed.rs"]
 mod seed;
 
-use std::io::{Read, Write};
+use http::{get_body, result_count};
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,26 +28,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn get(port: u16, path: &str, cookie: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: nanbyo_session={cookie}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, text)
-}
-
-fn result_line(body: &str) -> String {
-    body.find("検索結果 ")
-        .map(|at| body[at..].chars().take_while(|c| *c != '<').collect())
-        .unwrap_or_default()
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -114,9 +97,9 @@ async fn main() {
         ("unconditioned list", "/users"),
     ];
     for (label, path) in targets {
-        let (status, body) = get(port, path, &token);
+        let (status, body) = get_body(port, path, &token);
         assert_eq!(status, 200, "{path} before");
-        let line = result_line(&body);
+        let line = result_count(&body);
         assert!(!line.is_empty(), "{path}: no result line");
         let out = Command::new("wrk")
             .args(["-t", &threads, "-c", &connections, "-d", &duration])
@@ -125,9 +108,9 @@ async fn main() {
             .output()
             .expect("wrk (apt-get install wrk)");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let (status, body) = get(port, path, &token);
+        let (status, body) = get_body(port, path, &token);
         assert_eq!(status, 200, "{path} after");
-        assert_eq!(result_line(&body), line, "{path}: the same page after");
+        assert_eq!(result_count(&body), line, "{path}: the same page after");
         println!(
             "{label:<24} {:>9} requests/s   non-2xx/3xx: {:>6}   latency avg {}   ({}; {} bytes a page)",
             wrk_field(&text, "Requests/sec:").unwrap_or("?"),

@@ -8,7 +8,10 @@ use serde::Serialize;
 
 use crate::domain::account::{ProfileError, RawProfile};
 use crate::domain::time::iso_date;
+use crate::service::ServiceError;
 use crate::store::users::UserRecord;
+
+use super::WebError;
 
 /// The §5 fields as the forms send them (every input is always present, possibly empty).
 #[derive(Debug, Clone, Default, FromForm, Serialize)]
@@ -126,6 +129,29 @@ impl SearchReturn {
 
     pub fn redirect(&self) -> rocket::response::Redirect {
         rocket::response::Redirect::to(self.0.clone())
+    }
+
+    /// A refusal the user can act on (the rules, the account's state, a conflict) goes back to the
+    /// search it came from with the reason; without a search to return to, or for a failure of the
+    /// system, the error page.
+    pub fn refusal(
+        back: Option<&SearchReturn>,
+        e: ServiceError,
+    ) -> Result<rocket::response::Flash<rocket::response::Redirect>, WebError> {
+        match (back, &e) {
+            (
+                Some(back),
+                ServiceError::Denied(_)
+                | ServiceError::NotFound
+                | ServiceError::WrongState(_)
+                | ServiceError::Conflict(_)
+                | ServiceError::Invalid(_),
+            ) => Ok(rocket::response::Flash::error(
+                back.redirect(),
+                e.to_string(),
+            )),
+            _ => Err(WebError(e)),
+        }
     }
 }
 

@@ -286,25 +286,15 @@ async fn unlock(
         }
         Err(e) => Err(e),
     };
-    match (unlocked, back) {
-        (Ok(updated), back) => Ok(Flash::success(
+    match unlocked {
+        Ok(updated) => Ok(Flash::success(
             back.map_or_else(|| back_to(&updated), |b| b.redirect()),
             format!(
                 "{}様のアカウントロックを解除しました。",
                 updated.full_name()
             ),
         )),
-        // A refusal the user can act on returns to the search it came from.
-        (
-            Err(
-                e @ (ServiceError::Denied(_)
-                | ServiceError::NotFound
-                | ServiceError::WrongState(_)
-                | ServiceError::Conflict(_)),
-            ),
-            Some(back),
-        ) => Ok(Flash::error(back.redirect(), e.to_string())),
-        (Err(e), _) => Err(WebError(e)),
+        Err(e) => SearchReturn::refusal(back.as_ref(), e),
     }
 }
 

@@ -102,20 +102,8 @@ pub enum Answer {
     Back(Flash<Redirect>),
 }
 
-/// A refusal the user can act on goes back to the search it came from (conditions and page kept);
-/// without a search to return to, or for a failure of the system, the error page.
 fn refused(back: Option<&SearchReturn>, e: ServiceError) -> Result<Answer, WebError> {
-    match (back, &e) {
-        (
-            Some(back),
-            ServiceError::Denied(_)
-            | ServiceError::NotFound
-            | ServiceError::WrongState(_)
-            | ServiceError::Conflict(_)
-            | ServiceError::Invalid(_),
-        ) => Ok(Answer::Back(Flash::error(back.redirect(), e.to_string()))),
-        _ => Err(WebError(e)),
-    }
+    SearchReturn::refusal(back, e).map(Answer::Back)
 }
 
 #[post("/users/<id>/notice", data = "<form>")]

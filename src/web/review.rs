@@ -331,6 +331,31 @@ fn back_with_error(message: impl Into<String>) -> Flash<Redirect> {
     Flash::error(Redirect::to("/review"), message.into())
 }
 
+/// The bulk screens' answer: a page, or back to /review with a message.
+type Answer = Either<Page, Flash<Redirect>>;
+
+/// What [確認] and [実行] both check first: a reviewer, a readable form, someone selected, an action.
+fn bulk_request(
+    me: &UserRecord,
+    form: CsrfForm<'_, BulkForm>,
+) -> Result<(BulkForm, BulkAction), Box<Answer>> {
+    refuse_non_reviewer(me).map_err(|page| Box::new(Either::Left(page)))?;
+    let Some(form) = form.0.value else {
+        return Err(Box::new(Either::Right(back_with_error(
+            "送信内容を読み取れませんでした。もう一度操作してください。",
+        ))));
+    };
+    if form.ids.is_empty() {
+        return Err(Box::new(Either::Right(back_with_error(
+            "対象のユーザを選択してください。",
+        ))));
+    }
+    let action = form
+        .action()
+        .map_err(|message| Box::new(Either::Right(back_with_error(message))))?;
+    Ok((form, action))
+}
+
 #[post("/review/confirm", data = "<form>")]
 async fn confirm(
     form: CsrfForm<'_, BulkForm>,
@@ -339,22 +364,9 @@ async fn confirm(
     app: &State<App>,
 ) -> Result<Either<Page, Flash<Redirect>>, WebError> {
     let me = &user.0.user;
-    if let Err(page) = refuse_non_reviewer(me) {
-        return Ok(Either::Left(page));
-    }
-    let Some(form) = form.0.value else {
-        return Ok(Either::Right(back_with_error(
-            "送信内容を読み取れませんでした。もう一度操作してください。",
-        )));
-    };
-    if form.ids.is_empty() {
-        return Ok(Either::Right(back_with_error(
-            "対象のユーザを選択してください。",
-        )));
-    }
-    let action = match form.action() {
-        Ok(a) => a,
-        Err(message) => return Ok(Either::Right(back_with_error(message))),
+    let (form, action) = match bulk_request(me, form) {
+        Ok(request) => request,
+        Err(answer) => return Ok(*answer),
     };
     let rows = app
         .review_bulk(me, action, &form.ids, false, addr.0)
@@ -370,22 +382,9 @@ async fn apply(
     app: &State<App>,
 ) -> Result<Either<Page, Flash<Redirect>>, WebError> {
     let me = &user.0.user;
-    if let Err(page) = refuse_non_reviewer(me) {
-        return Ok(Either::Left(page));
-    }
-    let Some(form) = form.0.value else {
-        return Ok(Either::Right(back_with_error(
-            "送信内容を読み取れませんでした。もう一度操作してください。",
-        )));
-    };
-    if form.ids.is_empty() {
-        return Ok(Either::Right(back_with_error(
-            "対象のユーザを選択してください。",
-        )));
-    }
-    let action = match form.action() {
-        Ok(a) => a,
-        Err(message) => return Ok(Either::Right(back_with_error(message))),
+    let (form, action) = match bulk_request(me, form) {
+        Ok(request) => request,
+        Err(answer) => return Ok(*answer),
     };
     let rows = app.review_bulk(me, action, &form.ids, true, addr.0).await?;
     if rows.iter().any(|r| r.refused.is_some()) {
