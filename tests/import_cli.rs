@@ -274,3 +274,138 @@ fn the_inbox_imports_each_dropped_file_and_files_the_result() {
         .query_one("SELECT origin FROM imports WHERE result = 'committed'")
         .contains("inbox/good.csv"));
 }
+
+/// The login IDs the import printed ("行\tログインID\t氏名" per account).
+fn printed_login_ids(out: &str) -> Vec<String> {
+    out.lines()
+        .filter_map(|l| l.split('\t').nth(1).map(str::to_string))
+        .collect()
+}
+
+/// 人事異動 from the console: a change file (ログインID, 部署, 更新番号) is applied whole or not at all;
+/// a crash midway or just before the commit changes nobody; the same file twice is refused.
+#[test]
+fn a_change_file_from_the_console_is_applied_once_and_whole() {
+    let c = Console::new();
+    let me = c.responsible();
+    let mut text = format!("\u{feff}{HEADER}");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "医療クラーク等,第2病棟,職員,{i}号,ショクイン,ゴウ,,,,\n"
+        ));
+    }
+    let (ok, out, err) = c.run(&["import", &c.write("new.csv", text.as_bytes()), "--as", &me]);
+    assert!(ok, "{err}");
+    let ids = printed_login_ids(&out);
+    assert_eq!(ids.len(), 40);
+    let mut change = String::from("ログインID,部署,更新番号,削除\n");
+    for (i, id) in ids.iter().enumerate() {
+        let delete = if i == 0 { "削除" } else { "" };
+        change.push_str(&format!("{id},第10病棟,1,{delete}\n"));
+    }
+    let file = c.write("異動.csv", &excel_sjis(&change));
+    let moved = || {
+        c.query_one("SELECT COUNT(*) FROM users WHERE department = '第10病棟'")
+            .parse::<usize>()
+            .unwrap()
+    };
+    let deleted = || {
+        c.query_one("SELECT COUNT(*) FROM users WHERE deleted_at IS NOT NULL")
+            .parse::<usize>()
+            .unwrap()
+    };
+    let (ok, out, err) = c.run(&["import", &file, "--as", &me, "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("40件を変更できます（Shift_JIS）"), "{out}");
+    assert!(out.contains("部署 第2病棟 → 第10病棟"), "{out}");
+    assert_eq!((moved(), deleted()), (0, 0));
+    for step in ["change-midway", "change-before-commit"] {
+        let (ok, _, err) = c.run_env(
+            &["import", &file, "--as", &me],
+            &[("NANBYO_TEST_FAILPOINT", &format!("import:{step}"))],
+        );
+        assert!(
+            !ok && err.contains(&format!("failpoint import:{step}")),
+            "{err}"
+        );
+        c.assert_intact(step);
+        assert_eq!((moved(), deleted()), (0, 0), "{step}: nothing applied");
+    }
+    let (ok, out, err) = c.run(&["import", &file, "--as", &me]);
+    assert!(ok, "{err}");
+    assert!(out.contains("40件の変更を反映しました"), "{out}");
+    assert_eq!((moved(), deleted()), (39, 1));
+    assert_eq!(
+        c.query_one("SELECT COUNT(*) FROM users WHERE profile_version = 2"),
+        "39"
+    );
+    let (ok, _, err) = c.run(&["import", &file, "--as", &me]);
+    assert!(
+        !ok && err.contains("取り込み済みです"),
+        "never twice: {err}"
+    );
+    assert_eq!(
+        c.query_one("SELECT kind FROM imports WHERE result = 'committed' ORDER BY id DESC LIMIT 1"),
+        "change"
+    );
+    assert!(c.run(&["audit", "verify"]).0);
+}
+
+/// The inbox takes change files only when import.env says NANBYO_IMPORT_CHANGES=allow.
+#[test]
+fn the_inbox_refuses_change_files_unless_allowed() {
+    let c = Console::new();
+    let me = c.responsible();
+    let (ok, out, err) = c.run(&[
+        "import",
+        &c.write(
+            "new.csv",
+            format!("\u{feff}{HEADER}医療クラーク等,外来,髙橋,美咲,タカハシ,ミサキ,,,,\n")
+                .as_bytes(),
+        ),
+        "--as",
+        &me,
+    ]);
+    assert!(ok, "{err}");
+    let id = printed_login_ids(&out).remove(0);
+    let base = c.dir.path().join("import");
+    let inbox = base.join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let run = |allow: Option<&str>| {
+        std::fs::write(
+            inbox.join("異動.csv"),
+            excel_sjis(&format!("ログインID,部署,更新番号,削除\n{id},病棟,1,\n")),
+        )
+        .unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/nanbyo-import-inbox");
+        let mut cmd = Command::new("bash");
+        cmd.arg(script)
+            .env("NANBYO_IMPORT_DIR", &base)
+            .env("NANBYO_INBOX", &inbox)
+            .env("NANBYO_IMPORT_AS", &me)
+            .env("NANBYO_BIN", env!("CARGO_BIN_EXE_nanbyo-accounts"))
+            .env("NANBYO_DATA_DIR", c.dir.path())
+            .env("ROCKET_CONFIG", c.dir.path().join("none.toml"));
+        if let Some(v) = allow {
+            cmd.env("NANBYO_IMPORT_CHANGES", v);
+        }
+        c.configure(&mut cmd);
+        assert!(cmd.output().unwrap().status.success());
+    };
+    let department = || c.query_one("SELECT department FROM users WHERE family_name = '髙橋'");
+    run(None);
+    let failed: Vec<String> = std::fs::read_dir(base.join("failed"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().to_string())
+        .filter(|p| p.ends_with(".result.txt"))
+        .collect();
+    assert_eq!(failed.len(), 1);
+    let result = std::fs::read_to_string(&failed[0]).unwrap();
+    assert!(
+        result.contains("変更ファイルを受け付けない設定です"),
+        "{result}"
+    );
+    assert_eq!(department(), "外来");
+    run(Some("allow"));
+    assert_eq!(department(), "病棟");
+}

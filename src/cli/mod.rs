@@ -1,6 +1,7 @@
 //! The one binary's commands (DESIGN §10). The server and the console read the same configuration.
 
 mod backup;
+mod import;
 mod serve;
 
 use std::path::PathBuf;
@@ -60,7 +61,8 @@ enum Command {
         #[arg(required = true, value_name = "LOGIN_ID")]
         login_ids: Vec<String>,
     },
-    /// CSV一括登録（--as のユーザが画面で登録できるユーザだけを登録します）
+    /// CSV一括登録・一括変更（--as のユーザが画面で操作できるユーザだけを登録・変更します）。
+    /// ログインIDの列があるファイルは、ユーザ検索のCSV出力を編集した変更ファイルとして扱います
     Import {
         /// 取り込むCSVファイル（UTF-8、UTF-8 BOM付き、Shift_JIS）
         file: PathBuf,
@@ -73,6 +75,10 @@ enum Command {
         /// 警告（同じ氏名・フリガナ・部署の有効なアカウントがある等）を確認済みとして登録する
         #[arg(long)]
         accept_warnings: bool,
+        /// 変更ファイル（ログインIDの列があるファイル）を受け付けるか: allow / refuse。
+        /// 受付フォルダ（nanbyo-import-inbox）は import.env の NANBYO_IMPORT_CHANGES で決めます
+        #[arg(long, value_enum, default_value_t = import::ChangeFiles::Allow)]
+        change_files: import::ChangeFiles,
     },
     /// 操作履歴
     #[command(subcommand)]
@@ -311,139 +317,6 @@ async fn contact(app: &App, of: ContactTarget<'_>, args: &ContactArgs) -> Result
     Ok(())
 }
 
-/// `import`: the same checks as the web screen; problems as 行 / 列 / 理由; a non-zero exit on any error.
-async fn import_file(
-    app: &App,
-    file: &std::path::Path,
-    actor: &str,
-    dry_run: bool,
-    accept_warnings: bool,
-) -> Result<(), ServiceError> {
-    use crate::service::imports::ImportOutcome;
-    let me = app.user_by_login_id(actor).await.map_err(|_| {
-        ServiceError::Conflict(format!(
-            "--as のログインID {actor} のユーザが見つかりません。"
-        ))
-    })?;
-    let limit = crate::import::Limits::default().max_bytes as u64;
-    let size = std::fs::metadata(file)
-        .map_err(|e| {
-            ServiceError::Conflict(format!("ファイルを読めません（{}）: {e}", file.display()))
-        })?
-        .len();
-    if size > limit {
-        return Err(ServiceError::Conflict(format!(
-            "ファイルが大きすぎます（{size}バイト、上限 {limit}バイト）。分割して取り込んでください。"
-        )));
-    }
-    let bytes = std::fs::read(file).map_err(|e| {
-        ServiceError::Conflict(format!("ファイルを読めません（{}）: {e}", file.display()))
-    })?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let origin = format!("console:{}", file.display());
-    let print = |parsed: &crate::import::Parsed| {
-        for p in &parsed.problems {
-            let kind = if p.is_error() { "エラー" } else { "警告" };
-            let col = if p.column.is_empty() {
-                "-"
-            } else {
-                p.column.as_str()
-            };
-            eprintln!("{kind}\t{}行\t{col}\t{}", p.row, p.reason);
-        }
-    };
-    if dry_run {
-        let mut conn = app.store.pool().acquire().await?;
-        let parsed = app.import_check(&mut conn, &me, &bytes).await?;
-        drop(conn);
-        app.import_previewed(&me, &name, &origin, &parsed, None)
-            .await?;
-        print(&parsed);
-        if parsed.has_errors() {
-            return Err(ServiceError::Conflict(
-                "エラーがあるため、このファイルは取り込めません。".into(),
-            ));
-        }
-        println!(
-            "エラーはありません。{}件を登録できます（{}）。",
-            parsed.rows.len(),
-            parsed.encoding.label()
-        );
-        return Ok(());
-    }
-    // A progress bar on a terminal for large files (hidden when the output is not a terminal).
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}件")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("登録中");
-    let progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    };
-    let outcome = app
-        .import_commit(
-            &me,
-            &crate::service::imports::ImportFile {
-                bytes: &bytes,
-                name: &name,
-                origin: &origin,
-            },
-            accept_warnings,
-            None,
-            &progress,
-        )
-        .await?;
-    bar.finish_and_clear();
-    match outcome {
-        ImportOutcome::Refused(parsed) => {
-            print(&parsed);
-            Err(ServiceError::Conflict(
-                "エラーがあるため、1件も登録していません。".into(),
-            ))
-        }
-        ImportOutcome::NeedsConfirmation(parsed) => {
-            print(&parsed);
-            Err(ServiceError::Conflict(
-                "警告があるため登録していません。内容を確認し、登録する場合は --accept-warnings を付けて実行してください。".into(),
-            ))
-        }
-        ImportOutcome::Committed {
-            import_id,
-            created,
-            checked,
-            written,
-        } => {
-            for (row, _, login_id, name) in &created {
-                println!("{row}\t{login_id}\t{name}");
-            }
-            eprintln!(
-                "確認 {:.3} 秒、登録 {:.3} 秒{}",
-                checked.as_secs_f64(),
-                written.as_secs_f64(),
-                peak_memory()
-                    .map(|kb| format!("、最大メモリ {:.1} MB", kb as f64 / 1024.0))
-                    .unwrap_or_default()
-            );
-            println!("{}件を登録しました（取込番号 {import_id}）。通知書は画面または notices コマンドで発行してください。", created.len());
-            Ok(())
-        }
-    }
-}
-
-/// The process's peak resident memory in KiB (Linux: VmHWM), for the import's report.
-fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 /// Writes a notice PDF readable only by its owner (it holds passwords until printed and destroyed).
 fn write_notice(path: &std::path::Path, pdf: &[u8]) -> Result<(), ServiceError> {
     use std::io::Write;
@@ -605,8 +478,9 @@ async fn console(app: &App, command: Command) -> ExitCode {
                 write_notice(&out, &pdf)?;
                 println!("{count}件の通知書を {} に書き出しました。", out.display());
             }
-            Command::Import { file, actor, dry_run, accept_warnings } => {
-                import_file(app, &file, &actor, dry_run, accept_warnings).await?;
+            Command::Import { file, actor, dry_run, accept_warnings, change_files } => {
+                let options = import::Options { dry_run, accept_warnings, change_files };
+                import::import_file(app, &file, &actor, options).await?;
             }
             Command::Audit(AuditCommand::Verify) => match audit::verify(&app.store, &app.keys.audit).await? {
                 Ok(n) => println!("操作履歴の検証に成功しました（{n}件）。"),

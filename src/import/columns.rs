@@ -87,7 +87,7 @@ impl Column {
     }
 }
 
-fn header_key(text: &str) -> String {
+pub(super) fn header_key(text: &str) -> String {
     text.nfkc().filter(|c| !c.is_whitespace()).collect()
 }
 

@@ -8,6 +8,7 @@
 //! header ([`columns`]) → every row against §5 and §3 ([`validate`]). Every problem is reported at
 //! once; a row with an error is left out of [`Parsed::rows`].
 
+pub mod changes;
 mod columns;
 mod decode;
 mod table;

@@ -46,7 +46,7 @@ pub enum ImportOutcome {
 
 /// Test-only crash points (DESIGN §9's all-or-nothing is tested by aborting here): with
 /// `NANBYO_TEST_FAILPOINT=import:<name>` the process aborts at that step, as a power cut would.
-fn failpoint(name: &str) {
+pub(super) fn failpoint(name: &str) {
     if std::env::var("NANBYO_TEST_FAILPOINT").is_ok_and(|v| v == format!("import:{name}")) {
         eprintln!("failpoint import:{name}: aborting");
         std::process::abort();
@@ -209,11 +209,14 @@ impl App {
             // The history shows attempts that registered nobody, too.
             imports::record_unregistered(
                 &mut *tx,
-                &parsed.content_hash,
-                file_name,
-                origin,
-                actor.id,
-                self.now(),
+                &imports::Attempt {
+                    kind: imports::ImportKind::Register,
+                    content_hash: &parsed.content_hash,
+                    file_name,
+                    origin,
+                    actor_user_id: actor.id,
+                    at: self.now(),
+                },
                 result,
             )
             .await?;
@@ -292,11 +295,14 @@ impl App {
         }
         let import_id = imports::record(
             &mut tx,
-            &parsed.content_hash,
-            file_name,
-            origin,
-            actor.id,
-            now,
+            &imports::Attempt {
+                kind: imports::ImportKind::Register,
+                content_hash: &parsed.content_hash,
+                file_name,
+                origin,
+                actor_user_id: actor.id,
+                at: now,
+            },
             created.len() as i64,
         )
         .await?;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod changes;
 pub mod console;
 pub mod imports;
 pub mod notices;

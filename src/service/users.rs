@@ -431,7 +431,7 @@ impl App {
             )
             .await?;
         }
-        users::update_profile(&mut tx, permit, &profile, now).await?;
+        users::update_profile(&mut tx, permit, &profile, Some(actor.id), now).await?;
         if expiring {
             sessions::delete_for_user(&mut *tx, target.id).await?;
         }

@@ -20,6 +20,24 @@ pub struct ImportRecord {
     pub rows: i64,
     /// "committed", "refused" (errors) or "unconfirmed" (warnings not confirmed).
     pub result: String,
+    /// "register" (CSV一括登録) or "change" (人事異動の変更ファイル).
+    pub kind: String,
+}
+
+/// What an import does: register new accounts, or change existing ones (a change file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Register,
+    Change,
+}
+
+impl ImportKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Register => "register",
+            ImportKind::Change => "change",
+        }
+    }
 }
 
 /// The committed import of a file with this content, if any.
@@ -28,7 +46,7 @@ pub async fn committed_with_hash<'e>(
     content_hash: &str,
 ) -> Result<Option<ImportRecord>> {
     let row = sqlx::query(
-        "SELECT id, file_name, origin, at, rows, result FROM imports WHERE content_hash = $1 AND result = 'committed'",
+        "SELECT id, file_name, origin, at, rows, result, kind FROM imports WHERE content_hash = $1 AND result = 'committed'",
     )
     .bind(content_hash.to_string())
     .fetch_optional(db)
@@ -42,55 +60,59 @@ pub async fn committed_with_hash<'e>(
                 at: r.try_get("at")?,
                 rows: r.try_get("rows")?,
                 result: r.try_get("result")?,
+                kind: r.try_get("kind")?,
             })
         })
         .transpose()?)
 }
 
-/// An import that registered nobody (errors, or warnings not confirmed), for the history.
+/// One attempt at an import, as the history records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub kind: ImportKind,
+    pub content_hash: &'a str,
+    pub file_name: &'a str,
+    pub origin: &'a str,
+    pub actor_user_id: i64,
+    pub at: i64,
+}
+
+/// An import that registered or changed nobody (errors, or warnings not confirmed), for the history.
 pub async fn record_unregistered<'e>(
     db: impl AnyExecutor<'e>,
-    content_hash: &str,
-    file_name: &str,
-    origin: &str,
-    actor_user_id: i64,
-    at: i64,
+    attempt: &Attempt<'_>,
     result: &'static str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6)",
+        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result, kind) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
     )
-    .bind(content_hash.to_string())
-    .bind(file_name.to_string())
-    .bind(origin.to_string())
-    .bind(actor_user_id)
-    .bind(at)
+    .bind(attempt.content_hash.to_string())
+    .bind(attempt.file_name.to_string())
+    .bind(attempt.origin.to_string())
+    .bind(attempt.actor_user_id)
+    .bind(attempt.at)
     .bind(result)
+    .bind(attempt.kind.as_str())
     .execute(db)
     .await?;
     Ok(())
 }
 
-pub async fn record(
-    tx: &mut Tx,
-    content_hash: &str,
-    file_name: &str,
-    origin: &str,
-    actor_user_id: i64,
-    at: i64,
-    rows: i64,
-) -> Result<i64> {
+/// A committed import of `rows` accounts (the unique index on committed content hashes applies a
+/// file once).
+pub async fn record(tx: &mut Tx, attempt: &Attempt<'_>, rows: i64) -> Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'committed') RETURNING id",
+        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'committed', $7) RETURNING id",
     )
-    .bind(content_hash.to_string())
-    .bind(file_name.to_string())
-    .bind(origin.to_string())
-    .bind(actor_user_id)
-    .bind(at)
+    .bind(attempt.content_hash.to_string())
+    .bind(attempt.file_name.to_string())
+    .bind(attempt.origin.to_string())
+    .bind(attempt.actor_user_id)
+    .bind(attempt.at)
     .bind(rows)
+    .bind(attempt.kind.as_str())
     .fetch_one(&mut **tx)
     .await?;
     Ok(row.try_get("id")?)
@@ -218,7 +240,7 @@ pub async fn history<'e>(
     self_id: i64,
 ) -> Result<Vec<(ImportRecord, String)>> {
     let mut q = SqlBuilder::new(
-        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, m.result, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
+        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, m.result, m.kind, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
          FROM imports m JOIN users a ON a.id = m.actor_user_id WHERE m.actor_user_id = ",
     );
     q.bind_int(self_id);
@@ -237,6 +259,7 @@ pub async fn history<'e>(
                     at: r.try_get("at")?,
                     rows: r.try_get("rows")?,
                     result: r.try_get("result")?,
+                    kind: r.try_get("kind")?,
                 },
                 r.try_get("who")?,
             ))

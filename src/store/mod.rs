@@ -6,6 +6,7 @@ pub mod backup;
 pub mod dialect;
 pub mod imports;
 pub mod keys;
+pub mod lookup;
 pub mod ngrams;
 pub mod orgs;
 pub mod pool;

@@ -53,6 +53,12 @@ pub struct UserRecord {
     pub deleted_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// 更新番号: bumped by every change of the profile (DESIGN §5's editable fields), so that a change
+    /// file exported before a change is refused rather than undoing it.
+    pub profile_version: i64,
+    /// The last change of the profile: when, and by whom (None with a time: the console).
+    pub profile_changed_at: Option<i64>,
+    pub profile_changed_by: Option<i64>,
 }
 
 /// The SELECT every account read uses, with a tail (a literal, because sqlx takes only static SQL).
@@ -64,7 +70,8 @@ macro_rules! user_select {
             "u.department, u.family_name, u.given_name, u.family_kana, u.given_kana, u.medical_reg_no, ",
             "u.email, u.phone, u.remarks, u.expires_on, u.password_hash, u.temp_password_mac, ",
             "u.temp_password_issued_at, u.temp_password_expires_at, u.notice_pending_since, u.last_login_at, ",
-            "u.created_by, u.failed_logins, u.locked_at, u.deleted_at, u.created_at, u.updated_at ",
+            "u.created_by, u.failed_logins, u.locked_at, u.deleted_at, u.created_at, u.updated_at, ",
+            "u.profile_version, u.profile_changed_at, u.profile_changed_by ",
             "FROM users u LEFT JOIN institutions i ON i.id = u.institution_id ",
             "JOIN municipalities m ON m.id = COALESCE(u.municipality_id, i.municipality_id) ",
             $tail
@@ -121,6 +128,9 @@ impl UserRecord {
             deleted_at: row.try_get("deleted_at")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            profile_version: row.try_get("profile_version")?,
+            profile_changed_at: row.try_get("profile_changed_at")?,
+            profile_changed_by: row.try_get("profile_changed_by")?,
         })
     }
 
@@ -664,21 +674,25 @@ fn bind_profile<'q>(
         .bind(profile.expires_on.map(iso_date))
 }
 
-/// [変更]: the editable fields (DESIGN §5). Type, DB and institution never change.
+/// [変更] and change files: the editable fields (DESIGN §5), with the 更新番号 bumped and who changed
+/// them (`by`: None = the console). Type, DB and institution never change.
 pub async fn update_profile(
     tx: &mut Tx,
     permit: &Permit,
     profile: &Profile,
+    by: Option<i64>,
     now: i64,
 ) -> Result<()> {
     let query = sqlx::query(
         "UPDATE users SET department = $1, department_fold = $2, family_name = $3, given_name = $4, \
          family_kana = $5, given_kana = $6, name_fold = $7, kana_fold = $8, medical_reg_no = $9, email = $10, \
-         phone = $11, remarks = $12, expires_on = $13, updated_at = $14 WHERE id = $15 AND deleted_at IS NULL",
+         phone = $11, remarks = $12, expires_on = $13, updated_at = $14, profile_changed_at = $14, \
+         profile_version = profile_version + 1, profile_changed_by = $15 WHERE id = $16 AND deleted_at IS NULL",
     );
     let before = ngrams::keys_of(&mut **tx, permit.target_user_id()).await?;
     let changed = bind_profile(query, profile)
         .bind(now)
+        .bind(by)
         .bind(permit.target_user_id())
         .execute(&mut **tx)
         .await?

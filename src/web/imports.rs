@@ -11,22 +11,15 @@ use rocket::{get, post, routes, Route, State};
 use serde::Serialize;
 
 use crate::domain::time::format_jst;
-use crate::domain::visibility::View;
+use crate::import::changes::is_change_file;
 use crate::import::{Limits, Parsed};
 use crate::service::imports::ImportOutcome;
 use crate::service::{App, ServiceError};
 
+use super::problems::{may_import, ProblemRow};
 use super::session::{ClientAddr, CsrfForm, CurrentUser};
 use super::view::{Notice, Page};
 use super::WebError;
-
-#[derive(Debug, Serialize)]
-struct ProblemRow {
-    row: usize,
-    column: String,
-    reason: String,
-    error: bool,
-}
 
 #[derive(Debug, Serialize)]
 struct PreviewRow {
@@ -46,18 +39,8 @@ struct HistoryRow {
     file_name: String,
     origin: String,
     rows: i64,
+    kind: &'static str,
     result: &'static str,
-}
-
-fn may_import(app: &App, user: &CurrentUser) -> Result<(), WebError> {
-    let _ = app;
-    if View::of(&user.0.user.actor()).has_search() {
-        Ok(())
-    } else {
-        Err(WebError(ServiceError::Denied(
-            crate::domain::roles::Denied::TypeNotAllowed,
-        )))
-    }
 }
 
 async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
@@ -72,9 +55,17 @@ async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
             file_name: r.file_name,
             origin: r.origin,
             rows: r.rows,
-            result: match r.result.as_str() {
-                "committed" => "登録済",
-                "unconfirmed" => "未登録（警告を未確認）",
+            kind: if r.kind == "change" {
+                "一括変更"
+            } else {
+                "一括登録"
+            },
+            result: match (r.result.as_str(), r.kind.as_str()) {
+                ("committed", "change") => "反映済",
+                ("committed", _) => "登録済",
+                ("unconfirmed", "change") => "未反映（警告を未確認）",
+                ("unconfirmed", _) => "未登録（警告を未確認）",
+                (_, "change") => "未反映（エラー）",
                 _ => "未登録（エラー）",
             },
         })
@@ -95,7 +86,7 @@ async fn show(
     app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Page, WebError> {
-    may_import(app, &user)?;
+    may_import(&user)?;
     Ok(upload_page(app, &user)
         .await?
         .notice(Notice::from_flash(flash)))
@@ -126,16 +117,7 @@ struct UploadForm<'r> {
 }
 
 fn problems(parsed: &Parsed) -> Vec<ProblemRow> {
-    parsed
-        .problems
-        .iter()
-        .map(|p| ProblemRow {
-            row: p.row,
-            column: p.column.clone(),
-            reason: p.reason.clone(),
-            error: p.is_error(),
-        })
-        .collect()
+    ProblemRow::all(&parsed.problems)
 }
 
 fn preview_rows(parsed: &Parsed) -> Vec<PreviewRow> {
@@ -164,7 +146,7 @@ async fn preview(
     addr: ClientAddr,
     app: &State<App>,
 ) -> Result<Page, WebError> {
-    may_import(app, &user)?;
+    may_import(&user)?;
     let Some(values) = form.0.value else {
         // A missing file is "choose a file"; anything else about the upload is its size (Rocket stops
         // reading at the limit and refuses the field rather than truncating it).
@@ -213,6 +195,10 @@ async fn preview(
                 "アップロードされたファイルを読めません: {e}"
             )))
         })?;
+    // A file with a ログインID column changes existing accounts (人事異動); any other registers.
+    if is_change_file(&bytes, &Limits::default()) {
+        return super::changes::preview(app, &user, file_name, &bytes, addr.0).await;
+    }
     let (parsed, staged) = app
         .import_preview_upload(&user.0.user, &file_name, &bytes, addr.0)
         .await?;
@@ -240,7 +226,7 @@ async fn confirm(
     addr: ClientAddr,
     app: &State<App>,
 ) -> Result<Page, WebError> {
-    may_import(app, &user)?;
+    may_import(&user)?;
     let values = form.0.value.ok_or(WebError(ServiceError::WrongState(
         "送信内容を読み取れませんでした。",
     )))?;

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod changes;
 pub mod database;
 pub mod forms;
 pub mod health;
@@ -12,6 +13,7 @@ pub mod manage;
 pub mod menu;
 pub mod notices;
 pub mod password;
+pub mod problems;
 pub mod register;
 pub mod review;
 pub mod search;
@@ -75,6 +77,7 @@ fn screens(rocket: Rocket<Build>, secure: bool) -> Rocket<Build> {
         .attach(stage("manage", manage::routes()))
         .attach(stage("notices", notices::routes()))
         .attach(stage("imports", imports::routes()))
+        .attach(stage("changes", changes::routes()))
         .attach(stage("review", review::routes()))
         .attach(stage("audit", audit::routes()))
         .attach(stage("health", health::routes()))

@@ -18,6 +18,7 @@ use crate::domain::spreadsheet::neutralise;
 use crate::domain::time::{format_date, format_jst, iso_date, jst_date, parse_date, wareki};
 use crate::domain::visibility::View;
 use crate::domain::{AccountState, Db, UserType};
+use crate::import::changes::ChangeColumn;
 use crate::service::{App, ServiceError};
 use crate::store::audit::{self, AuditActor, AuditEntry};
 use crate::store::search::{Page as Results, COUNT_CAP};
@@ -451,45 +452,37 @@ async fn export(
     let result = app.search(me, &query).await?;
     let now = app.now();
     let lockout = app.settings.lockout();
-    let header = [
-        "ログインID",
-        "氏名（姓）",
-        "氏名（名）",
-        "フリガナ（セイ）",
-        "フリガナ（メイ）",
-        "ユーザ種別",
-        "対象DB",
-        "医療機関コード",
-        "医療機関名",
-        "部署",
-        "医籍登録番号",
-        "メールアドレス",
-        "電話番号",
-        "有効期限",
-        "状態",
-        "登録日",
-        "備考",
-    ];
+    // The export is also the 人事異動 change file (DESIGN §9, issue 12): its columns are the change
+    // file's, with 更新番号 and an empty 削除 column to fill in Excel.
+    let header = ChangeColumn::EXPORT.map(ChangeColumn::name);
     let rows = result.rows.iter().map(|u| {
-        vec![
-            u.login_id.clone(),
-            u.family_name.clone(),
-            u.given_name.clone(),
-            u.family_kana.clone(),
-            u.given_kana.clone(),
-            u.user_type.label().to_string(),
-            u.db.map_or("", |d| d.label()).to_string(),
-            u.institution_code.clone().unwrap_or_default(),
-            u.institution_name.clone().unwrap_or_default(),
-            u.department.clone(),
-            u.medical_reg_no.clone().unwrap_or_default(),
-            u.email.clone().unwrap_or_default(),
-            u.phone.clone().unwrap_or_default(),
-            u.expires_on.map(format_date).unwrap_or_default(),
-            u.facts().state(&lockout, now).label().to_string(),
-            format_date(jst_date(u.created_at)),
-            u.remarks.clone().unwrap_or_default(),
-        ]
+        ChangeColumn::EXPORT
+            .iter()
+            .map(|c| match c {
+                ChangeColumn::LoginId => u.login_id.clone(),
+                ChangeColumn::FamilyName => u.family_name.clone(),
+                ChangeColumn::GivenName => u.given_name.clone(),
+                ChangeColumn::FamilyKana => u.family_kana.clone(),
+                ChangeColumn::GivenKana => u.given_kana.clone(),
+                ChangeColumn::UserType => u.user_type.label().to_string(),
+                ChangeColumn::Db => u.db.map_or("", |d| d.label()).to_string(),
+                ChangeColumn::InstitutionCode => u.institution_code.clone().unwrap_or_default(),
+                ChangeColumn::InstitutionName => u.institution_name.clone().unwrap_or_default(),
+                ChangeColumn::Department => u.department.clone(),
+                ChangeColumn::MedicalRegNo => u.medical_reg_no.clone().unwrap_or_default(),
+                ChangeColumn::Email => u.email.clone().unwrap_or_default(),
+                ChangeColumn::Phone => u.phone.clone().unwrap_or_default(),
+                ChangeColumn::ExpiresOn => u.expires_on.map(format_date).unwrap_or_default(),
+                ChangeColumn::State => u.facts().state(&lockout, now).label().to_string(),
+                ChangeColumn::CreatedOn => format_date(jst_date(u.created_at)),
+                ChangeColumn::LastLogin => u
+                    .last_login_at
+                    .map_or_else(|| "未ログイン".to_string(), format_jst),
+                ChangeColumn::Remarks => u.remarks.clone().unwrap_or_default(),
+                ChangeColumn::Version => u.profile_version.to_string(),
+                ChangeColumn::Delete => String::new(),
+            })
+            .collect::<Vec<String>>()
     });
     let file = CsvFile::new(
         &format!("users-{}.csv", iso_date(jst_date(now))),

@@ -1,0 +1,12 @@
+-- 人事異動 change files (issue 12): the profile version a change file is checked against, and whether an
+-- import registered accounts or changed them. SQLite; the PostgreSQL twin in ../postgres/ differs only in types.
+
+-- 更新番号: bumped by [変更] and by change files (never by notices, resets or logins), exported with the
+-- search CSV; a change file's row carrying an older number is refused with who changed the account
+-- and when (profile_changed_by: the acting account; NULL with a time = the console).
+ALTER TABLE users ADD COLUMN profile_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE users ADD COLUMN profile_changed_at INTEGER;
+ALTER TABLE users ADD COLUMN profile_changed_by INTEGER REFERENCES users (id);
+
+-- 'register' (CSV一括登録) or 'change' (人事異動の変更ファイル), for the history.
+ALTER TABLE imports ADD COLUMN kind TEXT NOT NULL DEFAULT 'register' CHECK (kind IN ('register', 'change'));
