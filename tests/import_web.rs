@@ -4,52 +4,15 @@
 mod common;
 #[path = "common/people.rs"]
 mod people;
+#[path = "common/upload.rs"]
+mod upload;
 
 use common::*;
 use people::*;
 use rocket::http::{ContentType, Status};
-
-fn multipart(csrf: &str, file_name: &str, content: &[u8]) -> (ContentType, Vec<u8>) {
-    let boundary = "----nanbyoBoundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (
-        ContentType::new("multipart", "form-data").with_params(("boundary", boundary)),
-        body,
-    )
-}
-
-fn sjis(text: &str) -> Vec<u8> {
-    let crlf = text.replace('\n', "\r\n");
-    let (bytes, _, errors) = encoding_rs::SHIFT_JIS.encode(&crlf);
-    assert!(!errors);
-    bytes.into_owned()
-}
+use upload::*;
 
 const HEADER: &str = "ユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）,メールアドレス,電話番号,有効期限,備考\n";
-
-async fn upload(s: &TestServer, name: &str, content: &[u8]) -> (Status, String) {
-    let csrf = s.page_csrf("/imports").await;
-    let (ct, body) = multipart(&csrf, name, content);
-    let res = s
-        .client
-        .post("/imports")
-        .remote(peer())
-        .header(ct)
-        .body(body)
-        .dispatch()
-        .await;
-    (res.status(), res.into_string().await.unwrap_or_default())
-}
 
 #[rocket::async_test]
 async fn upload_preview_confirm_and_issue_the_batch() {
