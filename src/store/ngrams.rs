@@ -21,9 +21,12 @@ pub struct GramKeys {
     pub department_fold: String,
 }
 
-/// Parameters per INSERT statement: far below SQLite's 32,766 and PostgreSQL's 65,535, and large
-/// enough that a 10,000-row import needs a few dozen statements rather than one per account.
-const MAX_PARAMS: usize = 8_000;
+/// Parameters per INSERT statement. Small on purpose: sqlx's SQLite driver finds each `$n` among the
+/// statement's parameter names one by one, so binding costs grow with the square of their number (at
+/// 8,000 a 10,000-row import spent 36 s there; measured with `cargo bench --bench import` and perf).
+/// A few hundred keeps that negligible while a 10,000-row import still needs hundreds of statements,
+/// not one per gram.
+const MAX_PARAMS: usize = 400;
 
 /// Writes the grams of `accounts` (new accounts, or new keys after [`delete`]). Multi-row INSERTs;
 /// the four columns an account's grams share are bound once per account.
