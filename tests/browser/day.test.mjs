@@ -5,6 +5,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { startServer, launchBrowser, credentials, shots } from "./harness.mjs";
 
 let server;
@@ -244,5 +246,63 @@ test("CSV一括登録 of an Excel file, then the batch's notices", async () => {
   // Then the import history, with the result.
   await page.getByText("件のIDパスワード通知書を発行しました（1つのPDF）。").waitFor();
   assert.equal(new URL(page.url()).pathname, "/imports");
+  await context.close();
+});
+
+test("人事異動 by Excel round trip: export, edit, preview before → after, apply", async () => {
+  const { base, cli } = server;
+  // A leaver registered from the console, next to the two clerks of the CSV import.
+  const dir = mkdtempSync(join(tmpdir(), "nanbyo-change-"));
+  const leaver = join(dir, "leaver.csv");
+  writeFileSync(
+    leaver,
+    "\ufeffユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）\r\n医療クラーク等,外来,退職,予定,タイショク,ヨテイ\r\n",
+  );
+  cli("import", leaver, "--as", globalThis.adminId);
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "ja-JP", acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel("ログインID").fill(globalThis.adminId);
+  await page.getByLabel("パスワード").fill("Kumo-no-ue7Sora");
+  await page.getByRole("button", { name: "ログイン" }).click();
+  await page.waitForURL(`${base}/`);
+  await page.goto(`${base}/users`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "CSV出力" }).click()]);
+  const exported = (await readFile(await download.path())).toString("utf8");
+  assert.ok(exported.startsWith("\ufeffログインID,"), "the export starts with its BOM and ログインID");
+  assert.ok(!exported.includes('"'), "no quoted cells in this export");
+  const lines = exported.replace(/^\ufeff/, "").split("\r\n").filter((l) => l !== "");
+  const header = lines[0].split(",");
+  const col = (name) => header.indexOf(name);
+  assert.ok(col("更新番号") > 0 && col("削除") > 0 && col("最終ログイン") > 0);
+  const edited = lines.map((line, i) => {
+    if (i === 0) return line;
+    const cells = line.split(",");
+    if (cells[col("氏名（姓）")] === "齋藤") cells[col("部署")] = "第10病棟";
+    if (cells[col("氏名（姓）")] === "渡邊") cells[col("部署")] = "第2病棟";
+    if (cells[col("氏名（姓）")] === "退職") cells[col("削除")] = "削除";
+    return cells.join(",");
+  });
+  // Saved back by Excel as 「CSV UTF-8（コンマ区切り）」.
+  const file = "\ufeff" + edited.join("\r\n") + "\r\n";
+  await page.goto(`${base}/imports`);
+  await page.locator("#file").setInputFiles({ name: "4月異動.csv", mimeType: "text/csv", buffer: Buffer.from(file, "utf8") });
+  await page.getByRole("button", { name: "内容を確認する" }).click();
+  const preview = await text(page);
+  assert.match(preview, /変更するユーザ（変更 2件・削除 1件）/);
+  assert.match(preview, /部署：外来 → 第10病棟/);
+  assert.match(preview, /部署：病棟 → 第2病棟/);
+  assert.match(preview, /退職　予定/);
+  assert.equal(await page.locator("table.problems").count(), 0, "no problems listed");
+  await shot(page, "18-change-preview");
+  await page.getByRole("button", { name: "変更を反映" }).click();
+  assert.match(await text(page), /変更ファイルを反映しました（取込番号 \d+）：変更 2件・削除 1件/);
+  await shot(page, "19-change-done");
+  await page.goto(`${base}/users?department=${encodeURIComponent("第10病棟")}`);
+  const found = await text(page);
+  assert.match(found, /齋藤/);
+  assert.match(found, /第10病棟/);
+  await page.goto(`${base}/users?name=${encodeURIComponent("退職")}`);
+  assert.doesNotMatch(await text(page), /退職　予定/, "the deleted account is gone from the default search");
   await context.close();
 });
