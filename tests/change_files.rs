@@ -441,3 +441,62 @@ async fn an_officers_file_changes_a_registration_number_but_never_to_a_taken_one
         "{html}"
     );
 }
+
+/// Two 責任者 each send a file deleting the other at the same moment: the second one, decided under the
+/// write lock on what the first left, would leave the institution + DB without an active 責任者 and is
+/// refused whole.
+#[rocket::async_test]
+async fn two_responsibles_cannot_delete_each_other_with_files() {
+    use nanbyo_accounts::service::changes::ChangeOutcome;
+    let s = server().await;
+    let c = cast(&s).await;
+    let reg = Registration {
+        user_type: "responsible".into(),
+        db: String::new(),
+        institution_code: String::new(),
+        profile: profile("副責任", "フクセキニン", "医事課"),
+    };
+    let second = s.app().register(&c.responsible, &reg, None).await.unwrap();
+    // Both read as they were when their uploads began.
+    let (a, b) = (s.reload(&c.responsible).await, s.reload(&second).await);
+    let deleting =
+        |who: &UserRecord| format!("ログインID,更新番号,削除\r\n{},1,削除\r\n", who.login_id);
+    let file_a = deleting(&b);
+    let file_b = deleting(&a);
+    let first = s
+        .app()
+        .change_commit(&a, &sent(&file_a), false, None)
+        .await
+        .unwrap();
+    assert!(
+        matches!(first, ChangeOutcome::Committed { .. }),
+        "{first:?}"
+    );
+    let late = s
+        .app()
+        .change_commit(&b, &sent(&file_b), false, None)
+        .await
+        .unwrap();
+    let ChangeOutcome::Refused(check) = late else {
+        panic!("{late:?}")
+    };
+    assert!(
+        check.file.problems.iter().any(|p| p.reason.starts_with(
+            "この医療機関・対象DBで有効な責任者が他にいないため、この操作はできません。"
+        )),
+        "{:?}",
+        check.file.problems
+    );
+    assert!(
+        s.reload(&c.responsible).await.deleted_at.is_none(),
+        "the last 責任者 stays"
+    );
+}
+
+fn sent(text: &str) -> nanbyo_accounts::service::imports::ImportFile<'_> {
+    nanbyo_accounts::service::imports::ImportFile {
+        bytes: text.as_bytes(),
+        name: "退職.csv",
+        origin: "web",
+    }
+}
