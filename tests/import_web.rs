@@ -188,3 +188,142 @@ async fn a_file_over_the_size_limit_is_refused_not_truncated() {
     assert!(!html.contains("name=\"staging_id\""));
     assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
 }
+
+/// The import history an administrator can work from: each import opens a detail page with the
+/// accounts as they are now, the notices still pending issued from there days later, a CSV of the
+/// login IDs; refused previews are listed with why; another institution's 責任者 cannot open it.
+#[rocket::async_test]
+async fn the_import_detail_page_reissues_what_is_still_pending() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.responsible).await;
+    let (_, refused) = upload(
+        &s,
+        "間違い.csv",
+        format!("\u{feff}{HEADER}医療クラーク等,,田中,三郎,タナカ,サブロウ,,,,\n").as_bytes(),
+    )
+    .await;
+    assert!(refused.contains("入力内容に誤りがあります。"));
+    let file = sjis(&format!("{HEADER}医療クラーク等,外来,髙橋,美咲,ﾀｶﾊｼ,ﾐｻｷ,,,,\n医療クラーク等,病棟,山﨑,花子,やまざき,はなこ,,,,\n"));
+    let (_, html) = upload(&s, "新人.csv", &file).await;
+    let res = s
+        .post_form(
+            "/imports/confirm",
+            &[
+                ("csrf", &csrf_of(&html)),
+                ("staging_id", &staging_id(&html).unwrap()),
+            ],
+        )
+        .await;
+    let done = res.into_string().await.unwrap();
+    let id = done
+        .split("（取込番号 ")
+        .nth(1)
+        .and_then(|t| t.split('）').next())
+        .unwrap()
+        .to_string();
+    let history = s.get("/imports").await.into_string().await.unwrap();
+    assert!(
+        history.contains(&format!("<a href=\"/imports/{id}\">{id}</a>")),
+        "{history}"
+    );
+    assert!(
+        history.contains("間違い.csv")
+            && history.contains("未登録（エラー）")
+            && history.contains("2行 部署: 部署を入力してください。"),
+        "a refused preview is listed with why: {history}"
+    );
+    assert!(history.contains("画面からのアップロード"));
+
+    let page = s
+        .get(&format!("/imports/{id}"))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("取込番号 {id}（一括登録）")),
+        "{page}"
+    );
+    assert!(
+        page.contains("新人.csv")
+            && page.contains("画面からのアップロード")
+            && page.contains("登録済")
+    );
+    assert!(
+        page.contains("髙橋　美咲") && page.contains("山﨑　花子") && page.contains("通知書未発行")
+    );
+    assert!(
+        page.contains("通知書一括発行（通知書未発行の2件・PDF）"),
+        "{page}"
+    );
+    // Days later, from the detail page: one PDF, and the button is gone.
+    let ids: Vec<String> = page
+        .split("name=\"ids\" value=\"")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap().to_string())
+        .collect();
+    let seen: Vec<(String, String)> = ids
+        .iter()
+        .map(|i| (format!("seen[{i}]"), "none".to_string()))
+        .collect();
+    let csrf = csrf_of(&page);
+    let mut fields = vec![("csrf", csrf.as_str()), ("confirmed", "true")];
+    fields.extend(ids.iter().map(|i| ("ids", i.as_str())));
+    fields.extend(seen.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let res = s.post_form("/users/notices", &fields).await;
+    assert_eq!(res.content_type(), Some(ContentType::PDF));
+    let page = s
+        .get(&format!("/imports/{id}"))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("通知書一括発行（"),
+        "nothing pending any more: {page}"
+    );
+    let csv = s.get(&format!("/imports/{id}/accounts.csv")).await;
+    assert_eq!(csv.status(), Status::Ok);
+    let text = String::from_utf8(csv.into_bytes().await.unwrap()).unwrap();
+    assert!(
+        text.starts_with("\u{feff}行,ログインID,氏名,フリガナ,ユーザ種別,部署,状態\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("髙橋　美咲"));
+    // Not another institution's.
+    s.act_as(&c.other_hospital_responsible).await;
+    assert_eq!(
+        s.get(&format!("/imports/{id}")).await.status(),
+        Status::NotFound
+    );
+}
+
+#[rocket::async_test]
+async fn confirming_without_ticking_the_warning_says_so_at_the_checkbox() {
+    let s = server().await;
+    let c = cast(&s).await;
+    s.act_as(&c.responsible).await;
+    // The same person as the cast's clerk: a warning.
+    let file = sjis(&format!(
+        "{HEADER}医療クラーク等,医事課,山﨑,花子,ヤマザキ,ハナコ,,,,\n"
+    ));
+    let (_, html) = upload(&s, "同姓同名.csv", &file).await;
+    assert!(html.contains("警告を確認しました"));
+    assert!(!html.contains("id=\"accept-error\""));
+    let res = s
+        .post_form(
+            "/imports/confirm",
+            &[
+                ("csrf", &csrf_of(&html)),
+                ("staging_id", &staging_id(&html).unwrap()),
+            ],
+        )
+        .await;
+    let again = res.into_string().await.unwrap();
+    assert!(
+        again.contains("<p class=\"error-text\" id=\"accept-error\" role=\"alert\">警告があるため、まだ登録していません。"),
+        "{again}"
+    );
+    assert!(again.contains("aria-describedby=\"accept-error\""));
+}

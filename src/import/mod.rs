@@ -202,6 +202,34 @@ pub fn parse(bytes: &[u8], limits: &Limits, ctx: &Context) -> Parsed {
     parsed
 }
 
+/// The first errors of a refused file in one line, for the import history ("3行 部署: 部署を入力して
+/// ください。／… ほか2件").
+pub fn summary(problems: &[Problem]) -> String {
+    const SHOWN: usize = 3;
+    let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
+    let listed = if errors.is_empty() {
+        problems.iter().collect()
+    } else {
+        errors
+    };
+    let mut out: Vec<String> = listed
+        .iter()
+        .take(SHOWN)
+        .map(|p| {
+            let at = match (p.row, p.column.as_str()) {
+                (0, _) => String::new(),
+                (r, "") => format!("{r}行: "),
+                (r, c) => format!("{r}行 {c}: "),
+            };
+            format!("{at}{}", p.reason)
+        })
+        .collect();
+    if listed.len() > SHOWN {
+        out.push(format!("ほか{}件", listed.len() - SHOWN));
+    }
+    out.join("／")
+}
+
 fn size_label(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
     if bytes >= MIB && bytes.is_multiple_of(MIB) {

@@ -465,6 +465,7 @@ impl App {
                 &mut *tx,
                 &attempt(actor, file, &check.file.content_hash, self.now()),
                 result,
+                &crate::import::summary(&check.file.problems),
             )
             .await?;
             tx.commit().await?;
@@ -536,6 +537,8 @@ impl App {
             check.plan.len() as i64,
         )
         .await?;
+        let linked: Vec<(i64, usize)> = check.plan.iter().map(|p| (p.user.id, p.row)).collect();
+        imports::link_accounts(&mut tx, import_id, &linked).await?;
         entries.push(
             AuditEntry::new(by, Action::ImportCommit, Outcome::Success)
                 .addr(addr)
@@ -572,6 +575,22 @@ impl App {
         self.change_previewed(actor, file_name, "web", &check, addr)
             .await?;
         if check.has_errors() {
+            imports::record_unregistered(
+                self.store.pool(),
+                &attempt(
+                    actor,
+                    &ImportFile {
+                        bytes,
+                        name: file_name,
+                        origin: "web",
+                    },
+                    &check.file.content_hash,
+                    self.now(),
+                ),
+                "refused",
+                &crate::import::summary(&check.file.problems),
+            )
+            .await?;
             return Ok((check, None));
         }
         let mut tx = self.store.begin_write().await?;

@@ -27,6 +27,16 @@ pub struct ImportFile<'a> {
     pub origin: &'a str,
 }
 
+/// An import of the history with the accounts it registered or changed, as they are now.
+#[derive(Debug)]
+pub struct ImportDetail {
+    pub record: imports::ImportRecord,
+    /// "ログインID 姓　名" of who imported.
+    pub who: String,
+    /// (Excel row, account).
+    pub accounts: Vec<(usize, UserRecord)>,
+}
+
 /// How an import ended.
 #[derive(Debug)]
 pub enum ImportOutcome {
@@ -218,6 +228,7 @@ impl App {
                     at: self.now(),
                 },
                 result,
+                &import::summary(&parsed.problems),
             )
             .await?;
             tx.commit().await?;
@@ -306,6 +317,8 @@ impl App {
             created.len() as i64,
         )
         .await?;
+        let linked: Vec<(i64, usize)> = created.iter().map(|(row, id, _, _)| (*id, *row)).collect();
+        imports::link_accounts(&mut tx, import_id, &linked).await?;
         let entry = AuditEntry::new(
             AuditActor::user(actor),
             Action::ImportCommit,
@@ -386,6 +399,21 @@ impl App {
         self.import_previewed(actor, file_name, "web", &parsed, addr)
             .await?;
         if parsed.has_errors() || parsed.rows.is_empty() {
+            // The history lists refused previews too (who, when, why).
+            imports::record_unregistered(
+                self.store.pool(),
+                &imports::Attempt {
+                    kind: imports::ImportKind::Register,
+                    content_hash: &parsed.content_hash,
+                    file_name,
+                    origin: "web",
+                    actor_user_id: actor.id,
+                    at: self.now(),
+                },
+                "refused",
+                &import::summary(&parsed.problems),
+            )
+            .await?;
             return Ok((parsed, None));
         }
         let mut tx = self.store.begin_write().await?;
@@ -441,6 +469,25 @@ impl App {
         actor: &UserRecord,
     ) -> Result<Vec<(imports::ImportRecord, String)>> {
         let view = crate::domain::visibility::View::of(&actor.actor());
-        Ok(imports::history(self.store.pool(), &view, actor.id).await?)
+        Ok(imports::history(self.store.pool(), &view, actor.id, None).await?)
+    }
+
+    /// One import of the actor's history, with the accounts it registered or changed as they are
+    /// now (None: no such import, or not one the actor may see).
+    pub async fn import_detail(&self, actor: &UserRecord, id: i64) -> Result<Option<ImportDetail>> {
+        let view = crate::domain::visibility::View::of(&actor.actor());
+        let Some((record, who)) = imports::history(self.store.pool(), &view, actor.id, Some(id))
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let accounts = imports::accounts_of(&mut *self.store.pool().acquire().await?, id).await?;
+        Ok(Some(ImportDetail {
+            record,
+            who,
+            accounts,
+        }))
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::visibility::View;
 
 use super::search::push_view;
 use super::sql::SqlBuilder;
+use super::users::{user_select, UserRecord};
 
 use super::{Result, Tx};
 
@@ -22,6 +23,8 @@ pub struct ImportRecord {
     pub result: String,
     /// "register" (CSV一括登録) or "change" (人事異動の変更ファイル).
     pub kind: String,
+    /// Why an attempt registered nobody ("" for a committed import).
+    pub reason: String,
 }
 
 /// What an import does: register new accounts, or change existing ones (a change file).
@@ -46,7 +49,7 @@ pub async fn committed_with_hash<'e>(
     content_hash: &str,
 ) -> Result<Option<ImportRecord>> {
     let row = sqlx::query(
-        "SELECT id, file_name, origin, at, rows, result, kind FROM imports WHERE content_hash = $1 AND result = 'committed'",
+        "SELECT id, file_name, origin, at, rows, result, kind, reason FROM imports WHERE content_hash = $1 AND result = 'committed'",
     )
     .bind(content_hash.to_string())
     .fetch_optional(db)
@@ -61,6 +64,9 @@ pub async fn committed_with_hash<'e>(
                 rows: r.try_get("rows")?,
                 result: r.try_get("result")?,
                 kind: r.try_get("kind")?,
+                reason: r
+                    .try_get::<Option<String>, _>("reason")?
+                    .unwrap_or_default(),
             })
         })
         .transpose()?)
@@ -78,14 +84,16 @@ pub struct Attempt<'a> {
 }
 
 /// An import that registered or changed nobody (errors, or warnings not confirmed), for the history.
+/// `result`: "refused" (errors) or "unconfirmed" (warnings); `reason`: its first problems.
 pub async fn record_unregistered<'e>(
     db: impl AnyExecutor<'e>,
     attempt: &Attempt<'_>,
     result: &'static str,
+    reason: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result, kind) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
+        "INSERT INTO imports (content_hash, file_name, origin, actor_user_id, at, rows, result, kind, reason) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8)",
     )
     .bind(attempt.content_hash.to_string())
     .bind(attempt.file_name.to_string())
@@ -94,6 +102,7 @@ pub async fn record_unregistered<'e>(
     .bind(attempt.at)
     .bind(result)
     .bind(attempt.kind.as_str())
+    .bind(reason.to_string())
     .execute(db)
     .await?;
     Ok(())
@@ -233,20 +242,25 @@ pub async fn unstage<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// The import history an actor may see: imports made by itself or by accounts in its view.
+/// The import history an actor may see: imports made by itself or by accounts in its view (`only`:
+/// just that import, for its detail page).
 pub async fn history<'e>(
     db: impl AnyExecutor<'e>,
     view: &View,
     self_id: i64,
+    only: Option<i64>,
 ) -> Result<Vec<(ImportRecord, String)>> {
     let mut q = SqlBuilder::new(
-        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, m.result, m.kind, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
-         FROM imports m JOIN users a ON a.id = m.actor_user_id WHERE m.actor_user_id = ",
+        "SELECT m.id, m.file_name, m.origin, m.at, m.rows, m.result, m.kind, m.reason, a.login_id || ' ' || a.family_name || '　' || a.given_name AS who \
+         FROM imports m JOIN users a ON a.id = m.actor_user_id WHERE (m.actor_user_id = ",
     );
     q.bind_int(self_id);
     q.push(" OR m.actor_user_id IN (SELECT u.id FROM users u LEFT JOIN institutions i ON i.id = u.institution_id WHERE 1 = 1");
     push_view(&mut q, view);
-    q.push(")");
+    q.push("))");
+    if let Some(id) = only {
+        q.push(" AND m.id = ").bind_int(id);
+    }
     q.push(" ORDER BY m.at DESC, m.id DESC LIMIT 50");
     let rows = q.build().fetch_all(db).await?;
     rows.iter()
@@ -260,9 +274,64 @@ pub async fn history<'e>(
                     rows: r.try_get("rows")?,
                     result: r.try_get("result")?,
                     kind: r.try_get("kind")?,
+                    reason: r
+                        .try_get::<Option<String>, _>("reason")?
+                        .unwrap_or_default(),
                 },
                 r.try_get("who")?,
             ))
         })
         .collect()
+}
+
+/// Records which accounts a committed import registered or changed, with their Excel rows.
+pub async fn link_accounts(tx: &mut Tx, import_id: i64, accounts: &[(i64, usize)]) -> Result<()> {
+    for chunk in accounts.chunks(100) {
+        let mut q =
+            SqlBuilder::new("INSERT INTO import_accounts (import_id, user_id, excel_row) VALUES ");
+        for (n, (user_id, row)) in chunk.iter().enumerate() {
+            q.push(if n == 0 { "(" } else { ", (" });
+            q.bind_int(import_id)
+                .push(", ")
+                .bind_int(*user_id)
+                .push(", ")
+                .bind_int(*row as i64)
+                .push(")");
+        }
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The accounts of an import, in file order, as they are now.
+pub async fn accounts_of(
+    db: &mut sqlx::AnyConnection,
+    import_id: i64,
+) -> Result<Vec<(usize, UserRecord)>> {
+    let order = sqlx::query(
+        "SELECT user_id, excel_row FROM import_accounts WHERE import_id = $1 ORDER BY excel_row",
+    )
+    .bind(import_id)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut users: HashMap<i64, UserRecord> = HashMap::new();
+    for r in sqlx::query(user_select!(
+        "JOIN import_accounts x ON x.user_id = u.id WHERE x.import_id = $1"
+    ))
+    .bind(import_id)
+    .fetch_all(&mut *db)
+    .await?
+    {
+        let u = UserRecord::from_row(&r)?;
+        users.insert(u.id, u);
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for r in order {
+        let id: i64 = r.try_get("user_id")?;
+        let row: i64 = r.try_get("excel_row")?;
+        if let Some(u) = users.remove(&id) {
+            out.push((row.max(0) as usize, u));
+        }
+    }
+    Ok(out)
 }

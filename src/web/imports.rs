@@ -16,6 +16,7 @@ use crate::import::{Limits, Parsed};
 use crate::service::imports::ImportOutcome;
 use crate::service::{App, ServiceError};
 
+use super::import_detail::{kind_label, origin_label, result_label};
 use super::problems::{may_import, ProblemRow};
 use super::session::{ClientAddr, CsrfForm, CurrentUser};
 use super::view::{Notice, Page};
@@ -41,6 +42,7 @@ struct HistoryRow {
     rows: i64,
     kind: &'static str,
     result: &'static str,
+    reason: String,
 }
 
 async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
@@ -52,22 +54,12 @@ async fn upload_page(app: &App, user: &CurrentUser) -> Result<Page, WebError> {
             id: r.id,
             at: format_jst(r.at),
             who,
-            file_name: r.file_name,
-            origin: r.origin,
+            file_name: r.file_name.clone(),
+            origin: origin_label(&r.origin),
             rows: r.rows,
-            kind: if r.kind == "change" {
-                "一括変更"
-            } else {
-                "一括登録"
-            },
-            result: match (r.result.as_str(), r.kind.as_str()) {
-                ("committed", "change") => "反映済",
-                ("committed", _) => "登録済",
-                ("unconfirmed", "change") => "未反映（警告を未確認）",
-                ("unconfirmed", _) => "未登録（警告を未確認）",
-                (_, "change") => "未反映（エラー）",
-                _ => "未登録（エラー）",
-            },
+            kind: kind_label(&r),
+            result: result_label(&r),
+            reason: r.reason.clone(),
         })
         .collect();
     Ok(Page::new("imports/upload.html")

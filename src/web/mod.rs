@@ -7,6 +7,7 @@ pub mod database;
 pub mod forms;
 pub mod health;
 pub mod home;
+pub mod import_detail;
 pub mod imports;
 pub mod login;
 pub mod manage;
@@ -78,6 +79,7 @@ fn screens(rocket: Rocket<Build>, secure: bool) -> Rocket<Build> {
         .attach(stage("notices", notices::routes()))
         .attach(stage("imports", imports::routes()))
         .attach(stage("changes", changes::routes()))
+        .attach(stage("import detail", import_detail::routes()))
         .attach(stage("review", review::routes()))
         .attach(stage("audit", audit::routes()))
         .attach(stage("health", health::routes()))
