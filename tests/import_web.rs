@@ -158,6 +158,11 @@ async fn a_municipal_officers_file_and_an_active_doctors_number() {
     );
     let (_, html) = upload(&s, "shoman.csv", file.as_bytes()).await;
     assert!(html.contains("登録するユーザ（1件）"), "{html}");
+    // The preview shows every value the row will store, the 医療機関 by name and code among them.
+    assert!(
+        html.contains(&format!("<td>小児慢性特定疾病指定医</td><td>小慢DB</td><td>東京中央病院（{HOSPITAL}）</td><td>小児科</td><td>新人　医師</td><td>シンジン　イシ</td><td>100001</td>")),
+        "{html}"
+    );
     // Without the 医療機関コード column, a 自治体担当者's file is refused as a whole.
     let (_, html) = upload(&s, "nocode.csv", "ユーザ種別,部署,氏名（姓）,氏名（名）,フリガナ（セイ）,フリガナ（メイ）,医籍登録番号\n難病指定医,内科,山田,一郎,ヤマダ,イチロウ,200001\n".as_bytes()).await;
     assert!(html.contains("医療機関コード"), "{html}");

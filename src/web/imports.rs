@@ -10,7 +10,9 @@ use rocket::tokio::io::AsyncReadExt;
 use rocket::{get, post, routes, Route, State};
 use serde::Serialize;
 
-use crate::domain::time::format_jst;
+use std::collections::HashMap;
+
+use crate::domain::time::{format_date, format_jst};
 use crate::import::changes::is_change_file;
 use crate::import::{Limits, Parsed};
 use crate::service::imports::ImportOutcome;
@@ -22,14 +24,21 @@ use super::session::{ClientAddr, CsrfForm, CurrentUser};
 use super::view::{Notice, Page};
 use super::WebError;
 
+/// A row as it will be stored: every value, so that what [登録] writes can be checked first.
 #[derive(Debug, Serialize)]
 struct PreviewRow {
     row: usize,
     user_type: &'static str,
     db: &'static str,
+    institution: String,
     department: String,
     name: String,
     kana: String,
+    medical_reg_no: String,
+    email: String,
+    phone: String,
+    expires_on: String,
+    remarks: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,23 +121,45 @@ fn problems(parsed: &Parsed) -> Vec<ProblemRow> {
     ProblemRow::all(&parsed.problems)
 }
 
-fn preview_rows(parsed: &Parsed) -> Vec<PreviewRow> {
+/// The preview's rows; `institutions` names each row's 医療機関 ("名称（コード）").
+fn preview_rows(parsed: &Parsed, institutions: &HashMap<i64, String>) -> Vec<PreviewRow> {
+    let opt = |o: Option<&str>| o.unwrap_or("").to_string();
     parsed
         .rows
         .iter()
-        .map(|r| PreviewRow {
-            row: r.row,
-            user_type: r.user_type.label(),
-            db: r.db.label(),
-            department: r.profile.department.as_str().to_string(),
-            name: r.profile.full_name(),
-            kana: format!(
-                "{}　{}",
-                r.profile.family_kana.as_str(),
-                r.profile.given_kana.as_str()
-            ),
+        .map(|r| {
+            let p = &r.profile;
+            PreviewRow {
+                row: r.row,
+                user_type: r.user_type.label(),
+                db: r.db.label(),
+                institution: institutions
+                    .get(&r.institution.id)
+                    .cloned()
+                    .unwrap_or_default(),
+                department: p.department.as_str().to_string(),
+                name: p.full_name(),
+                kana: format!("{}　{}", p.family_kana.as_str(), p.given_kana.as_str()),
+                medical_reg_no: opt(p.medical_reg_no.as_ref().map(|n| n.as_str())),
+                email: opt(p.email.as_ref().map(|e| e.as_str())),
+                phone: opt(p.phone.as_ref().map(|e| e.as_str())),
+                expires_on: p.expires_on.map(format_date).unwrap_or_default(),
+                remarks: opt(p.remarks.as_ref().map(|e| e.as_str())),
+            }
         })
         .collect()
+}
+
+async fn institution_names(
+    app: &App,
+    user: &CurrentUser,
+) -> Result<HashMap<i64, String>, WebError> {
+    Ok(app
+        .registrable_institutions(&user.0.user)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, format!("{}（{}）", i.name, i.code)))
+        .collect())
 }
 
 #[post("/imports", data = "<form>")]
@@ -200,7 +231,10 @@ async fn preview(
         .with("problems", problems(&parsed))
         .with("has_errors", parsed.has_errors())
         .with("has_warnings", parsed.has_warnings())
-        .with("rows", preview_rows(&parsed))
+        .with(
+            "rows",
+            preview_rows(&parsed, &institution_names(app, &user).await?),
+        )
         .with("staging_id", staged))
 }
 
@@ -259,7 +293,10 @@ async fn confirm(
                 .with("problems", problems(&parsed))
                 .with("has_errors", parsed.has_errors())
                 .with("has_warnings", parsed.has_warnings())
-                .with("rows", preview_rows(&parsed))
+                .with(
+                    "rows",
+                    preview_rows(&parsed, &institution_names(app, &user).await?),
+                )
                 .with(
                     "staging_id",
                     (!parsed.has_errors()).then_some(values.staging_id),
