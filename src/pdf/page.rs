@@ -146,7 +146,11 @@ fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
                 };
                 (h, style, lines)
             }
-            Cell::Name { .. } => (cell.height(), VALUE, Vec::new()),
+            Cell::Name { kana, name } => (
+                NameLayout::of(c, kana, name, value_w).height(),
+                VALUE,
+                Vec::new(),
+            ),
         })
         .collect();
     let bottom = y + laid_out.iter().map(|(h, _, _)| h).sum::<f32>();
@@ -168,32 +172,31 @@ fn table(c: &mut Canvas, y: f32, rows: &[(&str, Cell)]) -> f32 {
                 c.text(style, value_x, top + h / 2.0 + 1.4, Align::Left, &lines[0]);
             }
             Cell::Name { kana, name } => {
-                // As registered, never cut: one line where it fits, else two, smaller.
-                let kana_style = c.fit(Style::text(8.0), kana, value_w, 5.5);
-                let (kana_style, kana_lines) = c.fit_whole(kana_style, kana, value_w, 1, 4.0);
-                c.text(kana_style, value_x, top + 4.8, Align::Left, &kana_lines[0]);
-                let name_w = value_w - 10.0;
-                let (name_style, name_lines) = c.fit_whole(Style::text(15.0), name, name_w, 2, 8.0);
-                let gap = name_style.size * 0.42;
-                let first = match name_lines.len() {
-                    1 => top + 12.0,
-                    _ => top + 9.8,
-                };
-                for (i, line) in name_lines.iter().enumerate() {
+                let n = NameLayout::of(c, kana, name, value_w);
+                for (i, line) in n.kana_lines.iter().enumerate() {
                     c.text(
-                        name_style,
+                        n.kana_style,
                         value_x,
-                        first + i as f32 * gap,
+                        n.kana_baseline(top, i),
                         Align::Left,
                         line,
                     );
                 }
-                let last = name_lines.last().map(String::as_str).unwrap_or_default();
-                let after = value_x + c.width(name_style, last) + 3.0;
+                for (i, line) in n.name_lines.iter().enumerate() {
+                    c.text(
+                        n.name_style,
+                        value_x,
+                        n.name_baseline(top, i),
+                        Align::Left,
+                        line,
+                    );
+                }
+                let last = n.name_lines.last().map(String::as_str).unwrap_or_default();
+                let after = value_x + c.width(n.name_style, last) + 3.0;
                 c.text(
                     Style::text(12.0),
                     after,
-                    first + (name_lines.len() - 1) as f32 * gap,
+                    n.name_baseline(top, n.name_lines.len().saturating_sub(1)),
                     Align::Left,
                     l::HONORIFIC,
                 );
@@ -219,6 +222,50 @@ impl Cell<'_> {
             Cell::Name { .. } => NAME_ROW_H,
             Cell::Lines(_) => 0.0,
         }
+    }
+}
+
+/// フリガナ over the name, as registered and never cut: one line each where they fit; else the kana
+/// in two lines and the name in up to three, smaller — and the row grows rather than the text
+/// shrinking out of sight (the longest names the fields allow stay readable).
+struct NameLayout {
+    kana_style: Style,
+    kana_lines: Vec<String>,
+    name_style: Style,
+    name_lines: Vec<String>,
+}
+
+impl NameLayout {
+    fn of(c: &Canvas, kana: &str, name: &str, value_w: f32) -> NameLayout {
+        let kana_style = c.fit(Style::text(8.0), kana, value_w, 5.5);
+        let (kana_style, kana_lines) = c.fit_whole(kana_style, kana, value_w, 2, 5.5);
+        // Room for 「様」 after the last line.
+        let (name_style, name_lines) = c.fit_whole(Style::text(15.0), name, value_w - 10.0, 3, 9.0);
+        NameLayout {
+            kana_style,
+            kana_lines,
+            name_style,
+            name_lines,
+        }
+    }
+
+    fn kana_baseline(&self, top: f32, i: usize) -> f32 {
+        top + 4.8 + i as f32 * self.kana_style.size * 0.42
+    }
+
+    fn name_baseline(&self, top: f32, i: usize) -> f32 {
+        let below_kana = self.kana_baseline(top, self.kana_lines.len().saturating_sub(1));
+        let first = match self.name_lines.len() {
+            1 => below_kana + 7.2,
+            _ => below_kana + 5.0,
+        };
+        first + i as f32 * self.name_style.size * 0.42
+    }
+
+    /// The row's height: the usual one, or more for names that need more lines.
+    fn height(&self) -> f32 {
+        let last = self.name_baseline(0.0, self.name_lines.len().saturating_sub(1));
+        (last + 3.0).max(NAME_ROW_H)
     }
 }
 
@@ -373,4 +420,54 @@ fn instructions(c: &mut Canvas, n: &Notice, y: f32) -> f32 {
         base += 5.6;
     }
     base - 3.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Kana, PersonName};
+    use crate::pdf::fonts::NoticeFonts;
+
+    /// The longest 氏名 and フリガナ the fields allow stay readable on the notice: the kana at 5 pt or
+    /// more (in two lines), the name at 9 pt or more (in up to three), the row growing to hold them.
+    #[test]
+    fn the_longest_names_stay_readable() {
+        let fonts = NoticeFonts::embedded().expect("embedded fonts");
+        let mut doc = printpdf::PdfDocument::new("test");
+        let ids = fonts.register(&mut doc);
+        let c = Canvas::new(&fonts, &ids);
+        let name = format!(
+            "{}　{}",
+            "髙﨑邊齋"
+                .repeat(PersonName::MAX)
+                .chars()
+                .take(PersonName::MAX)
+                .collect::<String>(),
+            "長谷川"
+                .repeat(PersonName::MAX)
+                .chars()
+                .take(PersonName::MAX)
+                .collect::<String>()
+        );
+        let kana = "タカサキ"
+            .repeat(Kana::MAX)
+            .chars()
+            .take(Kana::MAX)
+            .collect::<String>();
+        let kana = format!("{kana}　{kana}");
+        let value_w = RIGHT - (LEFT + LABEL_W + 3.5) - 3.0;
+        let n = NameLayout::of(&c, &kana, &name, value_w);
+        assert!(n.kana_style.size >= 5.0, "kana at {} pt", n.kana_style.size);
+        assert!(n.name_style.size >= 9.0, "name at {} pt", n.name_style.size);
+        assert_eq!(
+            n.kana_lines.concat().replace(' ', ""),
+            kana.replace(' ', "")
+        );
+        assert!(n.height() > NAME_ROW_H);
+        // An ordinary name keeps the usual row.
+        let short = NameLayout::of(&c, "ヤマザキ　ハナコ", "山﨑　花子", value_w);
+        assert_eq!((short.kana_lines.len(), short.name_lines.len()), (1, 1));
+        assert_eq!(short.height(), NAME_ROW_H);
+        assert_eq!(short.name_style.size, 15.0);
+    }
 }
