@@ -185,6 +185,26 @@ async fn the_grams_follow_every_write_of_the_search_keys() {
             .all(|id| *id != c.clerk.id)
     );
 
+    // [変更] of the 部署 alone (the same フリガナ): only the grams that differ are replaced.
+    let (permit, target) = s
+        .app()
+        .authorize(&c.responsible, c.clerk.id, Action::Edit, None)
+        .await
+        .unwrap();
+    let moved = RawProfile {
+        department: "検査部第2".into(),
+        ..raw.clone()
+    };
+    s.app()
+        .edit(&c.responsible, &permit, &target, &moved, None)
+        .await
+        .unwrap();
+    assert_consistent(&s, "edit of the 部署 alone").await;
+    assert_eq!(
+        ids(&s, r, vec![Filter::department("部第2").unwrap()]).await,
+        vec![c.clerk.id]
+    );
+
     // アカウント削除: the tombstone keeps its grams (削除済 is searchable).
     let (permit, _) = s
         .app()

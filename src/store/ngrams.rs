@@ -31,10 +31,27 @@ const MAX_PARAMS: usize = 400;
 /// Writes the grams of `accounts` (new accounts, or new keys after [`delete`]). Multi-row INSERTs;
 /// the four columns an account's grams share are bound once per account.
 pub(super) async fn insert(tx: &mut Tx, accounts: &[GramKeys]) -> Result<()> {
+    let with_grams: Vec<(&GramKeys, Vec<(GramField, String)>)> = accounts
+        .iter()
+        .map(|a| {
+            (
+                a,
+                account_grams(&a.name_fold, &a.kana_fold, &a.department_fold),
+            )
+        })
+        .collect();
+    insert_grams(tx, &with_grams).await
+}
+
+/// Writes the given grams of each account.
+async fn insert_grams(
+    tx: &mut Tx,
+    accounts: &[(&GramKeys, Vec<(GramField, String)>)],
+) -> Result<()> {
     let mut q: Option<SqlBuilder> = None;
     let mut params = 0;
-    for a in accounts {
-        let grams = account_grams(&a.name_fold, &a.kana_fold, &a.department_fold);
+    for (a, grams) in accounts {
+        let grams = grams.clone();
         if grams.is_empty() {
             continue;
         }
@@ -84,9 +101,8 @@ async fn finish(tx: &mut Tx, mut q: SqlBuilder) -> Result<()> {
     Ok(())
 }
 
-/// Removes the grams of `keys` (the keys as stored before an edit), by their exact index key.
-pub(super) async fn delete(tx: &mut Tx, keys: &GramKeys) -> Result<()> {
-    let grams = account_grams(&keys.name_fold, &keys.kana_fold, &keys.department_fold);
+/// Removes `grams` of `keys` (the keys as stored before an edit), by their exact index key.
+async fn delete(tx: &mut Tx, keys: &GramKeys, grams: &[(GramField, String)]) -> Result<()> {
     for field in [GramField::Name, GramField::Department] {
         let of_field: Vec<&String> = grams
             .iter()
@@ -148,13 +164,40 @@ pub(super) async fn keys_of<'e>(
     .map_err(Into::into)
 }
 
-/// After [変更]: the grams follow the keys (nothing is written when the keys did not change).
+/// After [変更] and change files: the grams follow the keys. Only the grams that differ are written
+/// (a 部署 moved from 病棟3 to 病棟4 replaces two grams, not all thirty), nothing when the keys did not
+/// change; a new フリガナ (part of every gram's key) replaces them all.
 pub(super) async fn replace(tx: &mut Tx, before: &GramKeys, after: &GramKeys) -> Result<()> {
-    if before != after {
-        delete(tx, before).await?;
-        insert(tx, std::slice::from_ref(after)).await?;
+    if before == after {
+        return Ok(());
     }
-    Ok(())
+    let old = account_grams(
+        &before.name_fold,
+        &before.kana_fold,
+        &before.department_fold,
+    );
+    let new = account_grams(&after.name_fold, &after.kana_fold, &after.department_fold);
+    let same_key = (
+        before.user_id,
+        before.institution_id,
+        &before.db,
+        &before.kana_fold,
+    ) == (
+        after.user_id,
+        after.institution_id,
+        &after.db,
+        &after.kana_fold,
+    );
+    let (gone, added): (Vec<_>, Vec<_>) = if same_key {
+        (
+            old.iter().filter(|g| !new.contains(g)).cloned().collect(),
+            new.iter().filter(|g| !old.contains(g)).cloned().collect(),
+        )
+    } else {
+        (old, new)
+    };
+    delete(tx, before, &gone).await?;
+    insert_grams(tx, &[(after, added)]).await
 }
 
 /// Where a gram is counted: one institution + DB, or everywhere (a municipality's view spans
