@@ -296,8 +296,19 @@ test("人事異動 by Excel round trip: export, edit, preview before → after, 
   assert.equal(await page.locator("table.problems").count(), 0, "no problems listed");
   await shot(page, "18-change-preview");
   await page.getByRole("button", { name: "変更を反映" }).click();
-  assert.match(await text(page), /変更ファイルを反映しました（取込番号 \d+）：変更 2件・削除 1件/);
+  const doneText = await text(page);
+  assert.match(doneText, /変更ファイルを反映しました（取込番号 \d+）：変更 2件・削除 1件/);
+  const importId = doneText.match(/取込番号 (\d+)/)[1];
   await shot(page, "19-change-done");
+  // The history opens the import's detail page, with the accounts as they are now.
+  await page.getByRole("link", { name: "CSV一括登録・変更へ" }).click();
+  await page.getByRole("link", { name: importId, exact: true }).click();
+  const detail = await text(page);
+  assert.match(detail, new RegExp(`取込番号 ${importId}（一括変更）`));
+  assert.match(detail, /変更したユーザ（3件）/);
+  assert.match(detail, /画面からのアップロード/);
+  assert.match(detail, /削除済/);
+  await shot(page, "20-import-detail");
   await page.goto(`${base}/users?department=${encodeURIComponent("第10病棟")}`);
   const found = await text(page);
   assert.match(found, /齋藤/);
