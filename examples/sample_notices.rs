@@ -83,5 +83,43 @@ fn main() {
         ),
     ];
     std::fs::write(out.join("batch.pdf"), render(&batch, true, &fonts).unwrap()).unwrap();
+    // A 自治体担当者's batch over two institutions: the 交付管理表 gets a 医療機関 column. (The
+    // service sorts a batch by 医療機関 and 部署; here it is given in that order.)
+    let doctor = |institution: (&str, &str), department: &str, name: &str, kana: &str, id: &str| {
+        let mut n = notice(name, kana, department, id, "Kq8#Tz3mWp5$Xb2N");
+        n.institution_name = institution.0.into();
+        n.institution_code = institution.1.into();
+        n.user_type_label = "難病指定医".into();
+        n.issuer = "新宿区 健康部 区担当　太郎（自治体担当者）".into();
+        n.manager = nanbyo_accounts::domain::roles::Manager::Municipality;
+        n
+    };
+    let central = ("東京中央病院", "1311234567");
+    let west = (
+        "医療法人社団 新宿西口メディカルクリニック附属病院",
+        "1311234568",
+    );
+    let municipal = vec![
+        doctor(
+            central,
+            "第2内科",
+            "渡邊　德子",
+            "ワタナベ　トクコ",
+            "R4NV8XCF",
+        ),
+        doctor(
+            central,
+            "第10内科",
+            "齋藤　一郎",
+            "サイトウ　イチロウ",
+            "H3JT9WQB",
+        ),
+        doctor(west, "小児科", "髙田　誠", "タカダ　マコト", "M2DF6YLT"),
+    ];
+    std::fs::write(
+        out.join("municipal-batch.pdf"),
+        render(&municipal, true, &fonts).unwrap(),
+    )
+    .unwrap();
     println!("{}", out.display());
 }

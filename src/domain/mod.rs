@@ -13,6 +13,7 @@ pub mod fields;
 pub mod fold;
 pub mod kinds;
 pub mod lockout;
+pub mod natural;
 pub mod ngram;
 pub mod numbers;
 pub mod operations;

@@ -3,7 +3,7 @@
 
 use time::Date;
 
-use super::fold::fold;
+use super::fold::{fold, to_ascii_digits};
 use super::kinds::{Db, UserType};
 use super::state::AccountState;
 
@@ -18,6 +18,14 @@ pub enum Filter {
     /// 部署, partial match after folding.
     Department(String),
     State(AccountState),
+    /// 医療機関: a partial name, or (when the input is digits) also a partial 医療機関コード. For a
+    /// 自治体担当者, whose view spans institutions.
+    Institution {
+        /// Digits as typed (full-width ones made ASCII), when the input is only digits.
+        code: Option<String>,
+        /// The trimmed input, matched against the institution's name as registered.
+        name: String,
+    },
     /// 登録日 from (inclusive, JST).
     RegisteredFrom(Date),
     /// 登録日 to (inclusive, JST).
@@ -34,6 +42,20 @@ impl Filter {
     pub fn department(input: &str) -> Option<Filter> {
         let f = fold(input);
         (!f.is_empty()).then_some(Filter::Department(f))
+    }
+
+    /// The 医療機関 condition: 「1311234567」 and 「131123」 match codes, 「中央」 names.
+    pub fn institution(input: &str) -> Option<Filter> {
+        let name = input.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let digits = to_ascii_digits(name);
+        let code = digits.bytes().all(|b| b.is_ascii_digit()).then_some(digits);
+        Some(Filter::Institution {
+            code,
+            name: name.to_string(),
+        })
     }
 
     pub fn login_id(input: &str) -> Option<Filter> {
@@ -126,6 +148,25 @@ mod tests {
         assert_eq!(
             Filter::login_id(" ab12 "),
             Some(Filter::LoginId("AB12".into()))
+        );
+    }
+
+    #[test]
+    fn an_institution_condition_is_a_code_when_it_is_digits() {
+        assert_eq!(Filter::institution(" "), None);
+        assert_eq!(
+            Filter::institution(" 東京中央 "),
+            Some(Filter::Institution {
+                code: None,
+                name: "東京中央".into()
+            })
+        );
+        assert_eq!(
+            Filter::institution("１３１１２"),
+            Some(Filter::Institution {
+                code: Some("13112".into()),
+                name: "１３１１２".into()
+            })
         );
     }
 

@@ -78,6 +78,12 @@ impl View {
         !matches!(self, View::OnlySelf { .. })
     }
 
+    /// Whether the view spans institutions (a 自治体担当者's): the search then shows and filters by
+    /// 医療機関.
+    pub fn spans_institutions(&self) -> bool {
+        matches!(self, View::Municipality { .. })
+    }
+
     /// The account types this view can list: the search's ユーザ種別 condition offers these only
     /// (a 自治体担当者 sees no 医療クラーク等, a 指定医 only its clerks).
     pub fn listed_types(&self) -> Vec<UserType> {

@@ -85,6 +85,10 @@ pub(super) const RECEIPT_COLUMNS: [&str; 7] = [
     "受領者署名",
     "受領日",
 ];
+/// The column a batch over several institutions adds, and its organisation line (新宿区（医療機関 3か所）).
+pub(super) const RECEIPT_INSTITUTION: &str = "医療機関";
+pub(super) const RECEIPT_INSTITUTIONS: &str = "医療機関 ";
+pub(super) const RECEIPT_PLACES: &str = "か所";
 pub(super) const RECEIPT_HANDED_BY: &str = "交付者";
 pub(super) const RECEIPT_CHECKED_BY: &str = "確認者";
 pub(super) const SEVERAL: &str = "（複数）";
@@ -124,6 +128,9 @@ pub(super) fn all() -> impl Iterator<Item = &'static str> {
         RECEIPT_PAGE,
         RECEIPT_HANDED_BY,
         RECEIPT_CHECKED_BY,
+        RECEIPT_INSTITUTION,
+        RECEIPT_INSTITUTIONS,
+        RECEIPT_PLACES,
         SEVERAL,
         "0123456789/（）:.…",
     ]

@@ -15,6 +15,8 @@ use super::paper::PAGE_W;
 pub(super) const ROWS_PER_PAGE: usize = 20;
 /// Column widths (mm), in the order of `labels::RECEIPT_COLUMNS`; they add up to 170.
 const COLUMNS: [f32; 7] = [10.0, 31.0, 31.0, 27.0, 23.0, 30.0, 18.0];
+/// With a 医療機関 column after No. (a batch that spans institutions): they add up to 170 too.
+const COLUMNS_WITH_INSTITUTION: [f32; 8] = [8.0, 28.0, 25.0, 25.0, 21.0, 23.0, 24.0, 16.0];
 const TABLE_TOP: f32 = 55.0;
 const HEAD_H: f32 = 8.0;
 const ROW_H: f32 = 10.0;
@@ -38,8 +40,34 @@ pub(super) fn pages(
         .collect()
 }
 
-/// The organisation line: the institution (or municipality) of the batch.
+/// The institutions of a batch, each once, in the batch's order.
+fn institutions(notices: &[Notice]) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for n in notices {
+        if !seen.contains(&n.institution_code.as_str()) {
+            seen.push(&n.institution_code);
+        }
+    }
+    seen
+}
+
+/// Whether the batch spans institutions (a 自治体担当者's): the list then has a 医療機関 column.
+pub(super) fn spans_institutions(notices: &[Notice]) -> bool {
+    institutions(notices).len() > 1
+}
+
+/// The organisation line: the institution (or municipality) of the batch; for a batch over
+/// several institutions, their municipality and how many.
 fn organisation(notices: &[Notice]) -> String {
+    if spans_institutions(notices) {
+        let municipality = &notices[0].municipality_name;
+        let n = institutions(notices).len();
+        return format!(
+            "{municipality}（{}{n}{}）",
+            l::RECEIPT_INSTITUTIONS,
+            l::RECEIPT_PLACES
+        );
+    }
     let org = |n: &Notice| {
         if n.institution_name.trim().is_empty() {
             n.municipality_name.clone()
@@ -89,11 +117,19 @@ fn draw(
     c.text(Style::text(8.5), LEFT, 51.0, Align::Left, l::RECEIPT_NOTE);
 
     // Header row.
-    let width: f32 = COLUMNS.iter().sum();
+    let with_institution = spans_institutions(all);
+    let (columns, labels): (&[f32], Vec<&str>) = if with_institution {
+        let mut labels = l::RECEIPT_COLUMNS.to_vec();
+        labels.insert(1, l::RECEIPT_INSTITUTION);
+        (&COLUMNS_WITH_INSTITUTION, labels)
+    } else {
+        (&COLUMNS, l::RECEIPT_COLUMNS.to_vec())
+    };
+    let width: f32 = columns.iter().sum();
     let height = HEAD_H + ROW_H * chunk.len() as f32;
     c.rect(LEFT, TABLE_TOP, width, HEAD_H, Some(LABEL_FILL), 0.0);
     let mut x = LEFT;
-    for (label, w) in l::RECEIPT_COLUMNS.iter().zip(COLUMNS) {
+    for (label, &w) in labels.iter().zip(columns) {
         c.text(
             Style::text(9.0),
             x + w / 2.0,
@@ -116,14 +152,18 @@ fn draw(
             c.line(LEFT, top + ROW_H, RIGHT, top + ROW_H, THIN);
         }
         let number = (offset + i + 1).to_string();
+        let institution = format!("{} {}", n.institution_name, n.institution_code);
         let mut x = LEFT;
-        let cells = [
+        let mut cells = vec![
             number.as_str(),
             n.full_name.as_str(),
             n.kana.as_str(),
             n.department.as_str(),
         ];
-        for (text, w) in cells.iter().zip(COLUMNS) {
+        if with_institution {
+            cells.insert(1, institution.as_str());
+        }
+        for (text, &w) in cells.iter().zip(columns) {
             // Names, kana and 部署 as registered: wrapped and shrunk, never cut.
             let (style, lines) = c.fit_whole(Style::text(10.0), text, w - 3.0, 3, 6.0);
             let gap = style.size * 0.42;
@@ -137,7 +177,7 @@ fn draw(
             }
             x += w;
         }
-        let id_w = COLUMNS[4];
+        let id_w = columns[cells.len()];
         let (style, id) = c.fit_lines(Style::mono(10.5, 0.6), &n.login_id, id_w - 3.0, 1, 6.0);
         c.text(style, x + id_w / 2.0, base, Align::Center, &id[0]);
     }

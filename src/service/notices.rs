@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::domain::audit::Action;
 use crate::domain::credentials::temp_password_stamp;
+use crate::domain::natural::NaturalKey;
 use crate::domain::roles::{manager_of, Manager, Permit};
 use crate::domain::time::{format_date, format_jst, jst_date, wareki};
 use crate::domain::AccountState;
@@ -65,21 +66,19 @@ impl Issuer<'_> {
     }
 }
 
-/// Notices print in the order the batch is handed out: by 部署, then フリガナ.
+/// Notices print in the order the batch is handed out: by 医療機関 (a 自治体担当者's batch spans
+/// several; otherwise all share one), then 部署 in natural order (第2病棟 before 第10病棟), then
+/// フリガナ.
 fn hand_out_order(targets: &mut [(Permit, UserRecord)]) {
-    targets.sort_by(|(_, a), (_, b)| {
+    targets.sort_by_cached_key(|(_, u)| {
         (
-            a.department.as_str(),
-            a.family_kana.as_str(),
-            a.given_kana.as_str(),
-            a.id,
+            u.institution_code.clone().unwrap_or_default(),
+            // 第２病棟 and 第2病棟 are one ward: フリガナ decides between them.
+            NaturalKey::of(&u.department),
+            u.family_kana.clone(),
+            u.given_kana.clone(),
+            u.id,
         )
-            .cmp(&(
-                b.department.as_str(),
-                b.family_kana.as_str(),
-                b.given_kana.as_str(),
-                b.id,
-            ))
     });
 }
 
@@ -188,7 +187,7 @@ impl App {
     }
 
     /// Issues a temporary password to every target and returns one PDF with a notice per person
-    /// (ordered by 部署 then フリガナ), optionally after a 交付管理表. All or nothing.
+    /// (ordered by 医療機関, 部署 in natural order, then フリガナ), optionally after a 交付管理表. All or nothing.
     pub async fn issue_notices(
         &self,
         issuer: Issuer<'_>,

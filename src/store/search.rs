@@ -136,6 +136,20 @@ fn push_filters(
                     .bind_text(like_contains(s))
                     .push(" ESCAPE '\\'");
             }
+            Filter::Institution { code, name } => {
+                // A subquery, so that every plan (and every view's FROM) takes it as it is.
+                b.push(
+                    " AND u.institution_id IN (SELECT f.id FROM institutions f WHERE f.name LIKE ",
+                )
+                .bind_text(like_contains(name))
+                .push(" ESCAPE '\\'");
+                if let Some(code) = code {
+                    b.push(" OR f.code LIKE ")
+                        .bind_text(like_contains(code))
+                        .push(" ESCAPE '\\'");
+                }
+                b.push(")");
+            }
             Filter::State(s) => push_state(b, *s, now, lockout),
             Filter::RegisteredFrom(d) => {
                 b.push(" AND u.created_at >= ")

@@ -37,6 +37,8 @@ pub struct SearchParams {
     pub user_type: Option<String>,
     pub db: Option<String>,
     pub department: Option<String>,
+    /// 医療機関 (code or partial name), for a 自治体担当者.
+    pub institution: Option<String>,
     pub state: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -57,6 +59,7 @@ impl SearchParams {
         filters.extend(Filter::login_id(text(&self.login_id)));
         filters.extend(Filter::name(text(&self.name)));
         filters.extend(Filter::department(text(&self.department)));
+        filters.extend(Filter::institution(text(&self.institution)));
         if let Some(t) = UserType::parse(text(&self.user_type)) {
             filters.push(Filter::Type(t));
         }
@@ -107,6 +110,7 @@ impl SearchParams {
             ("ユーザ種別", &self.user_type),
             ("対象DB", &self.db),
             ("部署", &self.department),
+            ("医療機関", &self.institution),
             ("状態", &self.state),
             ("登録日（開始）", &self.from),
             ("登録日（終了）", &self.to),
@@ -139,6 +143,7 @@ impl SearchParams {
             ("user_type", &self.user_type),
             ("db", &self.db),
             ("department", &self.department),
+            ("institution", &self.institution),
             ("state", &self.state),
             ("from", &self.from),
             ("to", &self.to),
@@ -175,6 +180,9 @@ struct Row {
     user_type: &'static str,
     db: &'static str,
     department: String,
+    /// 医療機関名 and コード (shown when the view spans institutions).
+    institution_name: String,
+    institution_code: String,
     state: &'static str,
     state_label: &'static str,
     registered: String,
@@ -239,6 +247,8 @@ fn row(app: &App, viewer: &UserRecord, u: &UserRecord) -> Row {
         user_type: u.user_type.label(),
         db: u.db.map_or("", |d| d.label()),
         department: u.department.clone(),
+        institution_name: u.institution_name.clone().unwrap_or_default(),
+        institution_code: u.institution_code.clone().unwrap_or_default(),
         state: state.as_str(),
         state_label: state.label(),
         registered: format_date(created),
@@ -361,6 +371,7 @@ async fn search(
         .with("types", types)
         .with("dbs", dbs)
         .with("states", states)
+        .with("by_institution", view.spans_institutions())
         .with("export_qs", params.conditions_qs())
         // This very search, for the row buttons to come back to.
         .with("here", uri.to_string())
