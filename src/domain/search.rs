@@ -26,6 +26,8 @@ pub enum Filter {
         /// The trimmed input, matched against the institution's name as registered.
         name: String,
     },
+    /// 取込番号: the accounts an import registered or changed.
+    Import(i64),
     /// 登録日 from (inclusive, JST).
     RegisteredFrom(Date),
     /// 登録日 to (inclusive, JST).

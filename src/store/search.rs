@@ -150,6 +150,13 @@ fn push_filters(
                 }
                 b.push(")");
             }
+            Filter::Import(id) => {
+                b.push(
+                    " AND u.id IN (SELECT x.user_id FROM import_accounts x WHERE x.import_id = ",
+                )
+                .bind_int(*id)
+                .push(")");
+            }
             Filter::State(s) => push_state(b, *s, now, lockout),
             Filter::RegisteredFrom(d) => {
                 b.push(" AND u.created_at >= ")

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::domain::audit::{Action, Outcome};
 use crate::domain::credentials::temp_password_stamp;
+use crate::domain::fold::to_ascii_digits;
 use crate::domain::numbers::grouped;
 use crate::domain::operations::Operations;
 use crate::domain::search::{Filter, SortKey, UserQuery};
@@ -39,6 +40,8 @@ pub struct SearchParams {
     pub department: Option<String>,
     /// 医療機関 (code or partial name), for a 自治体担当者.
     pub institution: Option<String>,
+    /// 取込番号.
+    pub import: Option<String>,
     pub state: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -60,6 +63,13 @@ impl SearchParams {
         filters.extend(Filter::name(text(&self.name)));
         filters.extend(Filter::department(text(&self.department)));
         filters.extend(Filter::institution(text(&self.institution)));
+        let import = to_ascii_digits(text(&self.import));
+        if !import.is_empty() {
+            match import.parse::<i64>() {
+                Ok(id) if id > 0 => filters.push(Filter::Import(id)),
+                _ => errors.add("import", "取込番号は半角数字で入力してください。"),
+            }
+        }
         if let Some(t) = UserType::parse(text(&self.user_type)) {
             filters.push(Filter::Type(t));
         }
@@ -111,6 +121,7 @@ impl SearchParams {
             ("対象DB", &self.db),
             ("部署", &self.department),
             ("医療機関", &self.institution),
+            ("取込番号", &self.import),
             ("状態", &self.state),
             ("登録日（開始）", &self.from),
             ("登録日（終了）", &self.to),
@@ -144,6 +155,7 @@ impl SearchParams {
             ("db", &self.db),
             ("department", &self.department),
             ("institution", &self.institution),
+            ("import", &self.import),
             ("state", &self.state),
             ("from", &self.from),
             ("to", &self.to),
