@@ -297,12 +297,28 @@ async fn the_import_detail_page_reissues_what_is_still_pending() {
     );
     assert!(text.contains("髙橋　美咲"));
     // Search gets a 取込番号 condition: the import's accounts, nobody else.
-    let found = s.get(&format!("/users?import={id}")).await.into_string().await.unwrap();
-    assert!(found.contains("髙橋　美咲") && found.contains("山﨑　花子"), "{found}");
+    let found = s
+        .get(&format!("/users?import={id}"))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        found.contains("髙橋　美咲") && found.contains("山﨑　花子"),
+        "{found}"
+    );
     assert!(found.contains("検索結果 2件"), "{found}");
     assert!(!found.contains(&c.other_clerk.login_id), "{found}");
-    let bad = s.get("/users?import=%E4%B8%80").await.into_string().await.unwrap();
-    assert!(bad.contains("取込番号は半角数字で入力してください。"), "{bad}");
+    let bad = s
+        .get("/users?import=%E4%B8%80")
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        bad.contains("取込番号は半角数字で入力してください。"),
+        "{bad}"
+    );
     // Not another institution's.
     s.act_as(&c.other_hospital_responsible).await;
     assert_eq!(
