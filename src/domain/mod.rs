@@ -25,6 +25,8 @@ pub mod session;
 pub mod spreadsheet;
 pub mod state;
 pub mod time;
+pub mod totp;
+pub mod twofactor;
 pub mod visibility;
 
 pub use codes::{InstitutionCode, MunicipalityCode};
