@@ -176,6 +176,27 @@ pub fn registrable(actor: &Actor, institution: InstitutionRef) -> Vec<(UserType,
     out
 }
 
+/// The types `actor` may register anywhere in its scope — its own institution, or any institution of
+/// its municipality — in the order of [`UserType::ALL`], derived from [`may_manage`] (the menu's
+/// 新規登録 card names them; an actor with none gets no card).
+pub fn registrable_types(actor: &Actor) -> Vec<UserType> {
+    let institution = match actor.scope {
+        Scope::Institution { institution, .. } => institution,
+        // Any institution of the municipality: the rules look only at its municipality.
+        Scope::Municipality { municipality_id } => InstitutionRef {
+            id: 0,
+            municipality_id,
+        },
+    };
+    let mut types: Vec<UserType> = Vec::new();
+    for (t, _) in registrable(actor, institution) {
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    types
+}
+
 /// Whom a person turns to for a new notice, a reset or an unlock: whoever manages the account
 /// (DESIGN §3). The notice's instructions and お問い合わせ先 follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

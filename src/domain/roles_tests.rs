@@ -675,3 +675,19 @@ fn the_manager_follows_the_rules() {
         assert_eq!(manager_of(t), m, "{t:?}");
     }
 }
+
+#[test]
+fn registrable_types_name_what_each_actor_may_register() {
+    for (who, want) in [
+        (RespNanbyo, vec![Responsible, Clerk]),
+        (RespShoman, vec![Responsible, Clerk]),
+        (DrNanbyo, vec![Clerk]),
+        (DrCooperating, vec![Clerk]),
+        (DrShoman, vec![Clerk]),
+        (ClerkNanbyo, vec![]),
+        (ClerkShoman, vec![]),
+        (Officer, vec![NanbyoDoctor, CooperatingDoctor, ShomanDoctor]),
+    ] {
+        assert_eq!(registrable_types(&actor(who)), want, "{who:?}");
+    }
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::domain::time::format_jst;
 use crate::service::App;
 
-use super::menu::menu;
+use super::menu::{menu, who_to_ask};
 use super::session::CurrentUser;
 use super::view::{Notice, Page};
 use super::WebError;
@@ -41,6 +41,7 @@ async fn index(
     };
     Ok(Page::new("menu.html")
         .with("items", menu(&user.0))
+        .with("ask", who_to_ask(user.0.user.user_type))
         .with("review_reminder", reminder)
         .notice(Notice::from_flash(flash)))
 }

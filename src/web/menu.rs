@@ -4,16 +4,18 @@
 use serde::Serialize;
 
 use crate::domain::review::may_review;
-use crate::domain::roles::{registrable, Scope};
+use crate::domain::roles::{manager_of, registrable_types, Manager};
 use crate::domain::visibility::View;
 use crate::domain::UserType;
 use crate::service::auth::Authenticated;
+
+use super::view::Page;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MenuItem {
     pub href: &'static str,
     pub label: &'static str,
-    pub description: &'static str,
+    pub description: String,
 }
 
 /// Who is logged in, as the header bar shows it.
@@ -51,33 +53,60 @@ impl Header {
     }
 }
 
+/// Whom this person asks for what it may not do to its own account (a reset, an unlock, a new
+/// notice): whoever manages its type (DESIGN §3, [`manager_of`]).
+pub fn who_to_ask(user_type: UserType) -> &'static str {
+    match (manager_of(user_type), user_type) {
+        (Manager::Institution, UserType::Clerk) => "所属医療機関の責任者または指定医",
+        (Manager::Institution, _) => "所属医療機関の責任者",
+        (Manager::Municipality, _) => "医療機関を管轄する自治体の担当者",
+        (Manager::SystemAdministrator, _) => "このサーバを運用するシステム管理者",
+    }
+}
+
+/// The page for a screen this person is not offered (a typed or bookmarked address): status 403,
+/// what the screen is, why not, and whom to ask; the page has the header, its menu and a way back.
+pub fn not_offered(auth: &Authenticated, screen: &str) -> Page {
+    let t = auth.user.user_type;
+    super::error_page(
+        rocket::http::Status::Forbidden,
+        &format!(
+            "{screen}は、{}のアカウントでは利用できません。利用できる機能はメニューに表示しています。ユーザの登録やパスワード初期化などは、{}に依頼してください。",
+            t.label(),
+            who_to_ask(t)
+        ),
+    )
+}
+
 /// The screens this person may use, derived from the role rules: someone who may register nobody is
 /// not offered registration, a 医療クラーク等 (who sees only itself) has no search screen.
 pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
     let actor = auth.user.actor();
     let view = View::of(&actor);
-    let registers = match actor.scope {
-        Scope::Institution { institution, .. } => !registrable(&actor, institution).is_empty(),
-        // Registering doctors needs an institution of the municipality; the form says if there is none.
-        Scope::Municipality { .. } => actor.user_type == UserType::MunicipalOfficer,
-    };
+    let types = registrable_types(&actor);
     let mut items = Vec::new();
-    if registers {
+    if !types.is_empty() {
+        let names = types
+            .iter()
+            .map(|t| t.label())
+            .collect::<Vec<_>>()
+            .join("・");
         items.push(MenuItem {
             href: "/users/new",
             label: "医療機関ユーザ新規登録",
             description: if actor.user_type == UserType::MunicipalOfficer {
-                "管轄の医療機関の指定医のユーザを登録します。"
+                format!("管轄の医療機関の{names}のユーザを登録します。")
             } else {
-                "医療クラーク等のユーザを新規登録します。"
+                format!("{names}のユーザを新規登録します。")
             },
         });
     }
-    if view.has_search() && registers {
+    if view.has_search() && !types.is_empty() {
         items.push(MenuItem {
             href: "/imports",
             label: "CSV一括登録",
-            description: "Excelで作成したCSVファイルから、複数のユーザをまとめて登録します。",
+            description: "Excelで作成したCSVファイルから、複数のユーザをまとめて登録します。"
+                .into(),
         });
     }
     if view.has_search() {
@@ -85,25 +114,30 @@ pub fn menu(auth: &Authenticated) -> Vec<MenuItem> {
             href: "/users",
             label: "医療機関ユーザ検索",
             description:
-                "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。",
+                "ユーザを検索し、ユーザ情報の変更・パスワード初期化・ロック解除・削除を行います。"
+                    .into(),
         });
     }
     if may_review(&actor) {
         items.push(MenuItem {
             href: "/review",
             label: "アカウント棚卸し",
-            description: "使われていないアカウントや有効期限が近いアカウントを確認し、棚卸しの完了を記録します。",
+            description: "使われていないアカウントや有効期限が近いアカウントを確認し、棚卸しの完了を記録します。".into(),
         });
     }
     items.push(MenuItem {
         href: "/password",
         label: "パスワード変更",
-        description: "ご自身のログインパスワードを変更します。",
+        description: "ご自身のログインパスワードを変更します。".into(),
     });
     items.push(MenuItem {
         href: "/audit",
         label: "操作履歴",
-        description: "ログインや登録などの操作の記録を確認し、CSVファイルに出力します。",
+        description: if view.has_search() {
+            "ログインや登録などの操作の記録を確認し、CSVファイルに出力します。".into()
+        } else {
+            "ご自身のアカウントのログインや操作の記録を確認します。".into()
+        },
     });
     items
 }

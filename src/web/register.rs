@@ -101,9 +101,7 @@ fn form_page(offer: Offer, values: &RegisterForm, errors: FormErrors) -> Page {
 async fn show(user: CurrentUser, app: &State<App>) -> Result<Page, WebError> {
     let offer = offer(app, &user.0.user).await?;
     if offer.types.is_empty() {
-        return Err(WebError(ServiceError::Denied(
-            crate::domain::roles::Denied::TypeNotAllowed,
-        )));
+        return Ok(super::menu::not_offered(&user.0, "医療機関ユーザ新規登録"));
     }
     let mut values = <RegisterForm as Default>::default();
     if offer.types.len() == 1 {

@@ -373,9 +373,7 @@ async fn search(
     let me = &user.0.user;
     let view = View::of(&me.actor());
     if !view.has_search() {
-        return Err(WebError(ServiceError::Denied(
-            crate::domain::roles::Denied::TypeNotAllowed,
-        )));
+        return Ok(super::menu::not_offered(&user.0, "医療機関ユーザ検索"));
     }
     let (types, dbs, states) = options(&view);
     let page = Page::new("users/search.html")
