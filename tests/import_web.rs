@@ -133,7 +133,13 @@ async fn every_problem_is_listed_and_nothing_is_registered() {
     assert!(html.contains("<td>—</td>"), "a file-level problem: {html}");
     // A clerk has no import screen.
     s.act_as(&c.other_clerk).await;
-    assert_eq!(s.get("/imports").await.status(), Status::Forbidden);
+    let res = s.get("/imports").await;
+    assert_eq!(res.status(), Status::Forbidden);
+    let page = res.into_string().await.unwrap();
+    assert!(
+        page.contains("CSV一括登録は、医療クラーク等のアカウントでは利用できません。"),
+        "{page}"
+    );
 }
 
 #[rocket::async_test]

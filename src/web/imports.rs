@@ -87,7 +87,9 @@ async fn show(
     app: &State<App>,
     flash: Option<FlashMessage<'_>>,
 ) -> Result<Page, WebError> {
-    may_import(&user)?;
+    if may_import(&user).is_err() {
+        return Ok(super::menu::not_offered(&user.0, "CSV一括登録"));
+    }
     Ok(upload_page(app, &user)
         .await?
         .notice(Notice::from_flash(flash)))
