@@ -241,17 +241,12 @@ async fn an_exported_file_edited_in_excel_moves_two_and_deletes_one() {
             .details
             .contains("人事異動の変更ファイル 4月異動.csv（web）で2件を変更、1件を削除")));
     // The search shows the new 部署; the history lists the change file.
-    let search = s
-        .get("/users?department=%E7%AC%AC10")
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let search = s.html("/users?department=%E7%AC%AC10").await;
     assert!(
         search.contains("山﨑") && search.contains("第10病棟"),
         "{search}"
     );
-    let history = s.get("/imports").await.into_string().await.unwrap();
+    let history = s.html("/imports").await;
     assert!(
         history.contains("一括変更") && history.contains("反映済"),
         "{history}"

@@ -19,7 +19,7 @@ async fn upload_preview_confirm_and_issue_the_batch() {
     let s = server().await;
     let c = cast(&s).await;
     s.act_as(&c.responsible).await;
-    let menu = s.get("/").await.into_string().await.unwrap();
+    let menu = s.html("/").await;
     assert!(menu.contains("CSV一括登録"));
     let template = s
         .get("/imports/template.csv")
@@ -100,7 +100,7 @@ async fn upload_preview_confirm_and_issue_the_batch() {
     assert!(html.contains("取り込み済みです（取込番号 1"), "{html}");
     assert!(!html.contains("name=\"staging_id\""));
     // The history lists the import.
-    let page = s.get("/imports").await.into_string().await.unwrap();
+    let page = s.html("/imports").await;
     assert!(page.contains("新人.csv") && page.contains("2件"));
 }
 
@@ -233,7 +233,7 @@ async fn the_import_detail_page_reissues_what_is_still_pending() {
         .and_then(|t| t.split('）').next())
         .unwrap()
         .to_string();
-    let history = s.get("/imports").await.into_string().await.unwrap();
+    let history = s.html("/imports").await;
     assert!(
         history.contains(&format!("<a href=\"/imports/{id}\">{id}</a>")),
         "{history}"
@@ -246,12 +246,7 @@ async fn the_import_detail_page_reissues_what_is_still_pending() {
     );
     assert!(history.contains("画面からのアップロード"));
 
-    let page = s
-        .get(&format!("/imports/{id}"))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = s.html(&format!("/imports/{id}")).await;
     assert!(
         page.contains(&format!("取込番号 {id}（一括登録）")),
         "{page}"
@@ -284,12 +279,7 @@ async fn the_import_detail_page_reissues_what_is_still_pending() {
     fields.extend(seen.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let res = s.post_form("/users/notices", &fields).await;
     assert_eq!(res.content_type(), Some(ContentType::PDF));
-    let page = s
-        .get(&format!("/imports/{id}"))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let page = s.html(&format!("/imports/{id}")).await;
     assert!(
         !page.contains("通知書一括発行（"),
         "nothing pending any more: {page}"
@@ -303,24 +293,14 @@ async fn the_import_detail_page_reissues_what_is_still_pending() {
     );
     assert!(text.contains("髙橋　美咲"));
     // Search gets a 取込番号 condition: the import's accounts, nobody else.
-    let found = s
-        .get(&format!("/users?import={id}"))
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let found = s.html(&format!("/users?import={id}")).await;
     assert!(
         found.contains("髙橋　美咲") && found.contains("山﨑　花子"),
         "{found}"
     );
     assert!(found.contains("検索結果 2件"), "{found}");
     assert!(!found.contains(&c.other_clerk.login_id), "{found}");
-    let bad = s
-        .get("/users?import=%E4%B8%80")
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let bad = s.html("/users?import=%E4%B8%80").await;
     assert!(
         bad.contains("取込番号は半角数字で入力してください。"),
         "{bad}"

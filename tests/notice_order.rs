@@ -2,25 +2,16 @@
 //! then フリガナ; a 自治体担当者's batch by 医療機関 first, and its 交付管理表 with a 医療機関 column.
 
 mod common;
+#[path = "common/pdf.rs"]
+mod pdf;
 #[path = "common/people.rs"]
 mod people;
 
 use common::*;
 use nanbyo_accounts::store::users::UserRecord;
+use pdf::pages;
 use people::*;
 use rocket::http::Status;
-
-fn pages(pdf: &[u8]) -> Vec<String> {
-    let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
-    let n = doc.get_pages().len() as u32;
-    (1..=n)
-        .map(|p| {
-            doc.extract_text(&[p])
-                .expect("extractable text")
-                .replace('\n', "")
-        })
-        .collect()
-}
 
 /// Issues the notices of `users` as one confirmed batch; returns the pages' text.
 async fn batch(s: &TestServer, users: &[&UserRecord], receipt_list: bool) -> Vec<String> {

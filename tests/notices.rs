@@ -5,26 +5,17 @@
 mod common;
 #[path = "common/console.rs"]
 mod console;
+#[path = "common/pdf.rs"]
+mod pdf;
 #[path = "common/people.rs"]
 mod people;
 
 use common::*;
 use console::Console;
 use nanbyo_accounts::domain::credentials::{LOGIN_ID_ALPHABET, TEMP_PASSWORD_LENGTH};
+use pdf::pages;
 use people::*;
 use rocket::http::{ContentType, Status};
-
-fn pages(pdf: &[u8]) -> Vec<String> {
-    let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
-    let n = doc.get_pages().len() as u32;
-    (1..=n)
-        .map(|p| {
-            doc.extract_text(&[p])
-                .expect("extractable text")
-                .replace('\n', "")
-        })
-        .collect()
-}
 
 /// The temporary password printed after 初期パスワード on a notice page.
 fn password_on(page: &str) -> String {

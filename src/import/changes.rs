@@ -109,6 +109,22 @@ impl ChangeColumn {
         }
     }
 
+    /// The column of a [`crate::domain::account::ProfileError`]'s form field name.
+    pub fn of_field(name: &str) -> ChangeColumn {
+        match name {
+            "department" => ChangeColumn::Department,
+            "family_name" => ChangeColumn::FamilyName,
+            "given_name" => ChangeColumn::GivenName,
+            "family_kana" => ChangeColumn::FamilyKana,
+            "given_kana" => ChangeColumn::GivenKana,
+            "medical_reg_no" => ChangeColumn::MedicalRegNo,
+            "email" => ChangeColumn::Email,
+            "phone" => ChangeColumn::Phone,
+            "expires_on" => ChangeColumn::ExpiresOn,
+            _ => ChangeColumn::Remarks,
+        }
+    }
+
     pub fn role(self) -> Role {
         use ChangeColumn::*;
         match self {
@@ -453,7 +469,7 @@ pub fn diff(
             for e in errors {
                 problems.push(Problem::error(
                     row.row,
-                    column_of(e.name).name(),
+                    ChangeColumn::of_field(e.name).name(),
                     e.error.to_string(),
                 ));
             }
@@ -564,21 +580,6 @@ fn raw_values(raw: &RawProfile) -> [(ChangeColumn, String); 10] {
         (ChangeColumn::ExpiresOn, raw.expires_on.clone()),
         (ChangeColumn::Remarks, raw.remarks.clone()),
     ]
-}
-
-fn column_of(name: &str) -> ChangeColumn {
-    match name {
-        "department" => ChangeColumn::Department,
-        "family_name" => ChangeColumn::FamilyName,
-        "given_name" => ChangeColumn::GivenName,
-        "family_kana" => ChangeColumn::FamilyKana,
-        "given_kana" => ChangeColumn::GivenKana,
-        "medical_reg_no" => ChangeColumn::MedicalRegNo,
-        "email" => ChangeColumn::Email,
-        "phone" => ChangeColumn::Phone,
-        "expires_on" => ChangeColumn::ExpiresOn,
-        _ => ChangeColumn::Remarks,
-    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::domain::account::Profile;
 use crate::domain::audit::{Action, Outcome};
 use crate::domain::roles::{may_remove, may_see, Permit};
 use crate::domain::time::{format_date, format_jst, jst_date};
-use crate::domain::{Db, FieldError, UserType};
+use crate::domain::{Db, UserType};
 use crate::import::changes::{self, ChangeColumn, ChangeFile, Current, Diff, FieldChange};
 use crate::import::{Limits, Problem};
 use crate::store::audit::{self, AuditActor, AuditEntry, AuditTarget};
@@ -18,7 +18,7 @@ use crate::store::imports::{self, ImportKind};
 use crate::store::users::{self, UserRecord};
 use crate::store::{lookup, sessions};
 
-use super::imports::{failpoint, ImportFile};
+use super::imports::{already_imported, failpoint, number_taken, ImportFile};
 use super::{App, Result, ServiceError};
 
 /// What one row of a change file does to its account.
@@ -174,22 +174,7 @@ impl App {
         };
         let rows = std::mem::take(&mut file.rows);
         let problems = &mut check.file.problems;
-        if !file.content_hash.is_empty() {
-            if let Some(prev) = imports::committed_with_hash(&mut *conn, &file.content_hash).await?
-            {
-                problems.push(Problem::error(
-                    0,
-                    "",
-                    format!(
-                        "このファイルは{}に取り込み済みです（取込番号 {}、ファイル名 {}、{}件）。同じ内容のファイルは二度取り込めません。",
-                        format_jst(prev.at),
-                        prev.id,
-                        prev.file_name,
-                        prev.rows
-                    ),
-                ));
-            }
-        }
+        problems.extend(already_imported(conn, &file.content_hash).await?);
         let now = self.now();
         let today = jst_date(now);
         let me = actor.actor();
@@ -334,19 +319,12 @@ impl App {
         problems: &mut Vec<Problem>,
     ) -> Result<bool> {
         let before = problems.len();
-        for (column, value) in [
-            (ChangeColumn::FamilyName, profile.family_name.as_str()),
-            (ChangeColumn::GivenName, profile.given_name.as_str()),
-            (ChangeColumn::Department, profile.department.as_str()),
-        ] {
-            if let Some(character) = self.fonts.missing_glyph(value) {
-                let field = column.name();
-                problems.push(Problem::error(
-                    row,
-                    field,
-                    FieldError::Unprintable { field, character }.to_string(),
-                ));
-            }
+        for e in self.unprintable(profile) {
+            problems.push(Problem::error(
+                row,
+                ChangeColumn::of_field(e.name).name(),
+                e.error.to_string(),
+            ));
         }
         let new_number = changes
             .iter()
@@ -371,11 +349,7 @@ impl App {
             )
             .await?
             {
-                problems.push(Problem::error(
-                    row,
-                    column,
-                    format!("この医籍登録番号の有効なアカウント（ログインID {other}）が同じ対象DBに既にあります。"),
-                ));
+                problems.push(Problem::error(row, column, number_taken(&other)));
             }
         }
         Ok(problems.len() == before)
@@ -575,35 +549,19 @@ impl App {
         self.change_previewed(actor, file_name, "web", &check, addr)
             .await?;
         if check.has_errors() {
-            imports::record_unregistered(
-                self.store.pool(),
-                &attempt(
-                    actor,
-                    &ImportFile {
-                        bytes,
-                        name: file_name,
-                        origin: "web",
-                    },
-                    &check.file.content_hash,
-                    self.now(),
-                ),
-                "refused",
-                &crate::import::summary(&check.file.problems),
+            self.record_refused_preview(
+                ImportKind::Change,
+                actor,
+                &check.file.content_hash,
+                file_name,
+                &check.file.problems,
             )
             .await?;
             return Ok((check, None));
         }
-        let mut tx = self.store.begin_write().await?;
-        let id = imports::stage(
-            &mut tx,
-            actor.id,
-            &check.file.content_hash,
-            file_name,
-            bytes,
-            self.now(),
-        )
-        .await?;
-        tx.commit().await?;
+        let id = self
+            .stage_upload(actor, &check.file.content_hash, file_name, bytes)
+            .await?;
         Ok((check, Some(id)))
     }
 

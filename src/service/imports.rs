@@ -37,6 +37,39 @@ pub struct ImportDetail {
     pub accounts: Vec<(usize, UserRecord)>,
 }
 
+/// The error of a file whose content was already imported (registration and change files alike; the
+/// unique index on committed content hashes backs it).
+pub(super) async fn already_imported(
+    conn: &mut sqlx::AnyConnection,
+    content_hash: &str,
+) -> Result<Option<Problem>> {
+    if content_hash.is_empty() {
+        return Ok(None);
+    }
+    Ok(imports::committed_with_hash(conn, content_hash)
+        .await?
+        .map(|prev| {
+            Problem::error(
+                0,
+                "",
+                format!(
+                    "このファイルは{}に取り込み済みです（取込番号 {}、ファイル名 {}、{}件）。同じ内容のファイルは二度取り込めません。",
+                    format_jst(prev.at),
+                    prev.id,
+                    prev.file_name,
+                    prev.rows
+                ),
+            )
+        }))
+}
+
+/// A row's 医籍登録番号 that an active account of the same DB already has.
+pub(super) fn number_taken(login_id: &str) -> String {
+    format!(
+        "この医籍登録番号の有効なアカウント（ログインID {login_id}）が同じ対象DBに既にあります。"
+    )
+}
+
 /// How an import ended.
 #[derive(Debug)]
 pub enum ImportOutcome {
@@ -101,23 +134,9 @@ impl App {
         if parsed.has_errors() && parsed.rows.is_empty() {
             return Ok(parsed);
         }
-        if !parsed.content_hash.is_empty() {
-            if let Some(prev) =
-                imports::committed_with_hash(&mut *conn, &parsed.content_hash).await?
-            {
-                parsed.problems.push(Problem::error(
-                    0,
-                    "",
-                    format!(
-                        "このファイルは{}に取り込み済みです（取込番号 {}、ファイル名 {}、{}件）。同じ内容のファイルは二度取り込めません。",
-                        format_jst(prev.at),
-                        prev.id,
-                        prev.file_name,
-                        prev.rows
-                    ),
-                ));
-            }
-        }
+        parsed
+            .problems
+            .extend(already_imported(conn, &parsed.content_hash).await?);
         let mut institutions: Vec<i64> = parsed.rows.iter().map(|r| r.institution.id).collect();
         institutions.sort_unstable();
         institutions.dedup();
@@ -133,7 +152,7 @@ impl App {
                     parsed.problems.push(Problem::error(
                         row.row,
                         "医籍登録番号",
-                        format!("この医籍登録番号の有効なアカウント（ログインID {login}）が同じ対象DBに既にあります。"),
+                        number_taken(login),
                     ));
                 }
             }
@@ -399,35 +418,69 @@ impl App {
         self.import_previewed(actor, file_name, "web", &parsed, addr)
             .await?;
         if parsed.has_errors() || parsed.rows.is_empty() {
-            // The history lists refused previews too (who, when, why).
-            imports::record_unregistered(
-                self.store.pool(),
-                &imports::Attempt {
-                    kind: imports::ImportKind::Register,
-                    content_hash: &parsed.content_hash,
-                    file_name,
-                    origin: "web",
-                    actor_user_id: actor.id,
-                    at: self.now(),
-                },
-                "refused",
-                &import::summary(&parsed.problems),
+            self.record_refused_preview(
+                imports::ImportKind::Register,
+                actor,
+                &parsed.content_hash,
+                file_name,
+                &parsed.problems,
             )
             .await?;
             return Ok((parsed, None));
         }
+        let id = self
+            .stage_upload(actor, &parsed.content_hash, file_name, bytes)
+            .await?;
+        Ok((parsed, Some(id)))
+    }
+
+    /// The history lists refused previews too (who, when, why).
+    pub(super) async fn record_refused_preview(
+        &self,
+        kind: imports::ImportKind,
+        actor: &UserRecord,
+        content_hash: &str,
+        file_name: &str,
+        problems: &[Problem],
+    ) -> Result<()> {
+        let attempt = imports::Attempt {
+            kind,
+            content_hash,
+            file_name,
+            origin: "web",
+            actor_user_id: actor.id,
+            at: self.now(),
+        };
+        imports::record_unregistered(
+            self.store.pool(),
+            &attempt,
+            "refused",
+            &import::summary(problems),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Keeps a previewed upload for its confirmation; returns the staging id.
+    pub(super) async fn stage_upload(
+        &self,
+        actor: &UserRecord,
+        content_hash: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<i64> {
         let mut tx = self.store.begin_write().await?;
         let id = imports::stage(
             &mut tx,
             actor.id,
-            &parsed.content_hash,
+            content_hash,
             file_name,
             bytes,
             self.now(),
         )
         .await?;
         tx.commit().await?;
-        Ok((parsed, Some(id)))
+        Ok(id)
     }
 
     /// The web confirmation of a previewed file (checked again, then registered whole or not at all).

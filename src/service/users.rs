@@ -90,12 +90,22 @@ impl App {
     /// Refuses what the notice font cannot draw (DESIGN §5, §8: no notice ever prints a box), naming
     /// the character.
     pub fn check_printable(&self, profile: &Profile) -> Result<()> {
+        let errors = self.unprintable(profile);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(errors))
+        }
+    }
+
+    /// The printed fields (氏名, 部署) with a character the notice font cannot draw.
+    pub(super) fn unprintable(&self, profile: &Profile) -> Vec<ProfileError> {
         let fields = [
             ("family_name", "氏名（姓）", profile.family_name.as_str()),
             ("given_name", "氏名（名）", profile.given_name.as_str()),
             ("department", "部署", profile.department.as_str()),
         ];
-        let errors: Vec<ProfileError> = fields
+        fields
             .into_iter()
             .filter_map(|(name, field, value)| {
                 self.fonts
@@ -105,12 +115,7 @@ impl App {
                         error: FieldError::Unprintable { field, character },
                     })
             })
-            .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::Invalid(errors))
-        }
+            .collect()
     }
 
     /// Tombstones, inside `tx`, the expired accounts holding any of these (DB, 医籍登録番号): the

@@ -2,15 +2,14 @@
 //! per account, only what changes (before → after) and every problem as 行 / 列 / 理由; the
 //! confirmation applies the whole file in one transaction, or nothing.
 
-use rocket::form::FromForm;
 use rocket::{post, routes, Route, State};
 use serde::Serialize;
 
 use crate::service::changes::{ChangeCheck, ChangeOutcome, Planned, PlannedChange};
-use crate::service::{App, ServiceError};
+use crate::service::App;
 use crate::store::users::UserRecord;
 
-use super::problems::{may_import, ProblemRow};
+use super::problems::{confirmation, ConfirmForm, ProblemRow};
 use super::session::{ClientAddr, CsrfForm, CurrentUser};
 use super::view::Page;
 use super::WebError;
@@ -95,13 +94,6 @@ pub async fn preview(
     Ok(preview_page(&check, staged).with("file_name", file_name))
 }
 
-#[derive(Debug, FromForm)]
-struct ConfirmForm {
-    staging_id: i64,
-    #[field(default = false)]
-    accept_warnings: bool,
-}
-
 #[post("/imports/changes/confirm", data = "<form>")]
 async fn confirm(
     form: CsrfForm<'_, ConfirmForm>,
@@ -109,10 +101,7 @@ async fn confirm(
     addr: ClientAddr,
     app: &State<App>,
 ) -> Result<Page, WebError> {
-    may_import(&user)?;
-    let values = form.0.value.ok_or(WebError(ServiceError::WrongState(
-        "送信内容を読み取れませんでした。",
-    )))?;
+    let values = confirmation(&user, form.0.value)?;
     match app
         .change_confirm(
             &user.0.user,

@@ -19,7 +19,7 @@ use crate::service::imports::ImportOutcome;
 use crate::service::{App, ServiceError};
 
 use super::import_detail::{kind_label, origin_label, result_label};
-use super::problems::{may_import, ProblemRow};
+use super::problems::{confirmation, may_import, ConfirmForm, ProblemRow};
 use super::session::{ClientAddr, CsrfForm, CurrentUser};
 use super::view::{Notice, Page};
 use super::WebError;
@@ -240,13 +240,6 @@ async fn preview(
         .with("staging_id", staged))
 }
 
-#[derive(Debug, FromForm)]
-struct ConfirmForm {
-    staging_id: i64,
-    #[field(default = false)]
-    accept_warnings: bool,
-}
-
 #[post("/imports/confirm", data = "<form>")]
 async fn confirm(
     form: CsrfForm<'_, ConfirmForm>,
@@ -254,10 +247,7 @@ async fn confirm(
     addr: ClientAddr,
     app: &State<App>,
 ) -> Result<Page, WebError> {
-    may_import(&user)?;
-    let values = form.0.value.ok_or(WebError(ServiceError::WrongState(
-        "送信内容を読み取れませんでした。",
-    )))?;
+    let values = confirmation(&user, form.0.value)?;
     match app
         .import_confirm(
             &user.0.user,

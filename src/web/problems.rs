@@ -1,5 +1,6 @@
 //! What both kinds of import preview share: who may import, and the 行 / 列 / 理由 table.
 
+use rocket::form::FromForm;
 use serde::Serialize;
 
 use crate::domain::visibility::View;
@@ -40,4 +41,23 @@ impl ProblemRow {
             })
             .collect()
     }
+}
+
+/// The [登録] / [変更を反映] of a preview: which staged file, and whether its warnings were ticked.
+#[derive(Debug, FromForm)]
+pub struct ConfirmForm {
+    pub staging_id: i64,
+    #[field(default = false)]
+    pub accept_warnings: bool,
+}
+
+/// The confirmation, for those who may import.
+pub fn confirmation(
+    user: &CurrentUser,
+    form: Option<ConfirmForm>,
+) -> Result<ConfirmForm, WebError> {
+    may_import(user)?;
+    form.ok_or(WebError(ServiceError::WrongState(
+        "送信内容を読み取れませんでした。",
+    )))
 }

@@ -194,6 +194,11 @@ impl TestServer {
             .await
     }
 
+    /// The page at `path`, as text.
+    pub async fn html(&self, path: &str) -> String {
+        self.get(path).await.into_string().await.unwrap_or_default()
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
         self.client
             .post(path.to_string())
